@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Diagnoser: runs the causes declared in rule packs against the store and
+// produces ranked findings.
+//
+// A cause's `detect` SQL returns one row per finding, with its confidence
+// and surface and any facts; its evidence queries, run with those facts as
+// parameters, return the events that support it (roles cause, trigger,
+// symptom) or argue against it (role against). Findings are ranked by
+// confidence; a cause listing another in `suppressed_by` is dropped when the
+// other was found on the same surface. The diagnoser holds no Airflow
+// knowledge: all of it is in the packs.
+//
+// Thread safety: Diagnose() is const and may run concurrently on distinct
+// stores.
+
+#ifndef ETIOLOG_ANALYZER_DIAGNOSER_H_
+#define ETIOLOG_ANALYZER_DIAGNOSER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "db/store.h"
+#include "ingest/status.h"
+#include "rules/pack.h"
+
+namespace etiolog::analyzer {
+
+// One log line cited by a finding.
+struct EvidenceLine {
+  std::string role;     // "cause", "trigger", "symptom" or "against".
+  std::string path;     // Source display name.
+  int64_t line = 0;     // 1-based line number.
+  int64_t time_us = 0;  // UTC µs; meaningful only if has_time.
+  bool has_time = false;
+  std::string time_quality;  // "exact", "assumed_zone", "inherited".
+  std::string kind;          // Event kind.
+  std::string component;
+  std::string host;
+  int64_t pid = 0;
+  std::string text;  // The line, redacted.
+};
+
+struct Finding {
+  std::string cause;  // Stable cause id.
+  std::string title;
+  std::string surface;    // "ui", "execution_api", "log_server" or "".
+  double confidence = 0;  // 0..1.
+  std::string summary;
+  std::vector<EvidenceLine> evidence;  // Roles cause, trigger, symptom.
+  std::vector<EvidenceLine> against;   // Role against.
+  std::string remediation;
+  std::string deployment;                                  // Which remediation variant was chosen.
+  std::string fingerprint;                                 // Stable across reruns on the same logs.
+  std::vector<std::pair<std::string, std::string>> facts;  // From detect.
+};
+
+struct DiagnoseOptions {
+  // Findings below this confidence are not reported. Default: 0.
+  double min_confidence = 0;
+};
+
+class Diagnoser {
+ public:
+  explicit Diagnoser(std::vector<rules::Cause> causes, const DiagnoseOptions& options = {});
+
+  // Runs every cause against store. Returns InvalidArgument naming the
+  // cause's pack location if its SQL fails (a bug in the pack).
+  // REQUIRES: store->BuildTimeline() ran after the last event was appended.
+  Result<std::vector<Finding>> Diagnose(const db::Store& store) const;
+
+  // Detects how the logs' deployment runs ("docker-compose", "kubernetes",
+  // "systemd", or "default") from source paths and line prefixes.
+  static Result<std::string> DetectDeployment(const db::Store& store);
+
+ private:
+  std::vector<rules::Cause> causes_;
+  DiagnoseOptions options_;
+};
+
+// Replaces each {name} in tmpl by facts[name]; unknown names stay as is.
+std::string ExpandTemplate(const std::string& tmpl,
+                           const std::vector<std::pair<std::string, std::string>>& facts);
+
+}  // namespace etiolog::analyzer
+
+#endif  // ETIOLOG_ANALYZER_DIAGNOSER_H_

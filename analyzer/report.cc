@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "analyzer/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ingest/timestamp.h"
+
+namespace etiolog::analyzer {
+
+namespace {
+
+// Rounds to two decimals so reports are stable across platforms.
+double Round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+std::string Process(const EvidenceLine& e) {
+  std::string p = e.component.empty() ? "?" : e.component;
+  if (!e.host.empty()) p += "@" + e.host;
+  if (e.pid != 0) p += "[" + std::to_string(e.pid) + "]";
+  return p;
+}
+
+nlohmann::ordered_json EvidenceJson(const EvidenceLine& e) {
+  nlohmann::ordered_json j;
+  j["role"] = e.role;
+  j["path"] = e.path;
+  j["line"] = e.line;
+  j["time"] = e.has_time ? nlohmann::ordered_json(FormatTime(e)) : nlohmann::ordered_json(nullptr);
+  j["time_quality"] = e.time_quality;
+  j["kind"] = e.kind;
+  j["component"] = e.component;
+  j["host"] = e.host;
+  j["pid"] = e.pid != 0 ? nlohmann::ordered_json(e.pid) : nlohmann::ordered_json(nullptr);
+  j["text"] = e.text;
+  return j;
+}
+
+void IndentBlock(std::ostringstream& out, const std::string& text, const char* indent) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out << indent << line << "\n";
+}
+
+}  // namespace
+
+std::string FormatTime(const EvidenceLine& line) {
+  if (!line.has_time) return "-";
+  char buf[32];
+  size_t n = FormatIsoTimestamp(line.time_us, buf);
+  return std::string(buf, n);
+}
+
+std::string RenderJson(const std::vector<Finding>& findings, const RunSummary& run) {
+  nlohmann::ordered_json root;
+  root["etiolog"] = {{"version", ETIOLOG_VERSION}, {"report_schema", kReportSchema}};
+  nlohmann::ordered_json r;
+  r["sources"] = run.stats.sources;
+  r["bytes"] = run.stats.bytes;
+  r["lines"] = run.stats.lines;
+  r["events"] = run.stats.events;
+  r["capped_lines"] = run.stats.capped_lines;
+  r["errors"] = run.stats.errors;
+  r["deployment"] = run.deployment;
+  r["packs"] = run.packs;
+  root["run"] = r;
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const Finding& f : findings) {
+    nlohmann::ordered_json j;
+    j["cause"] = f.cause;
+    j["title"] = f.title;
+    j["surface"] = f.surface;
+    j["confidence"] = Round2(f.confidence);
+    j["summary"] = f.summary;
+    j["evidence"] = nlohmann::ordered_json::array();
+    for (const auto& e : f.evidence) j["evidence"].push_back(EvidenceJson(e));
+    j["against"] = nlohmann::ordered_json::array();
+    for (const auto& e : f.against) j["against"].push_back(EvidenceJson(e));
+    j["remediation"] = f.remediation;
+    j["deployment"] = f.deployment;
+    j["fingerprint"] = f.fingerprint;
+    list.push_back(std::move(j));
+  }
+  root["findings"] = std::move(list);
+  // Replace invalid UTF-8 rather than fail: log lines are not always UTF-8.
+  return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string RenderText(const std::vector<Finding>& findings, const RunSummary& run) {
+  std::ostringstream out;
+  for (const std::string& e : run.stats.errors) out << "error: " << e << "\n";
+  out << "etiolog: read " << run.stats.sources << " source(s), " << run.stats.lines << " lines; "
+      << run.stats.events << " events";
+  if (run.stats.capped_lines) out << "; " << run.stats.capped_lines << " over-long lines cut";
+  out << "\n\n";
+  if (findings.empty()) {
+    out << "No finding: nothing in these logs points to a JWT signing-key problem.\n";
+    return out.str();
+  }
+  int n = 0;
+  for (const Finding& f : findings) {
+    char conf[16];
+    std::snprintf(conf, sizeof conf, "%.2f", Round2(f.confidence));
+    out << "[" << ++n << "] " << f.cause << "  (confidence " << conf;
+    if (!f.surface.empty()) out << ", surface " << f.surface;
+    out << ")\n";
+    out << "    " << f.title << "\n\n";
+    IndentBlock(out, f.summary, "    ");
+    if (!f.evidence.empty()) {
+      out << "\n    Evidence:\n";
+      for (const auto& e : f.evidence) {
+        out << "      " << e.role << "  " << e.path << ":" << e.line << "  " << FormatTime(e)
+            << "  " << Process(e) << "\n        " << e.text << "\n";
+      }
+    }
+    if (!f.against.empty()) {
+      out << "\n    Against:\n";
+      for (const auto& e : f.against) {
+        out << "      " << e.path << ":" << e.line << "  " << FormatTime(e) << "  " << Process(e)
+            << "\n        " << e.text << "\n";
+      }
+    }
+    if (!f.remediation.empty()) {
+      out << "\n    Fix (" << f.deployment << "):\n";
+      IndentBlock(out, f.remediation, "      ");
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace etiolog::analyzer

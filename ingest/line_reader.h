@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// LineReader: frames a Source into chunks of whole lines.
+//
+// The hot path of etiolog never looks at single lines: the matcher scans a
+// whole chunk for required literals and only the rare candidate lines are
+// decoded. LineReader therefore hands out large chunks (Options::chunk_size)
+// that always end at a line boundary, with the byte offset and line number of
+// their first byte, so that any line inside can be located exactly.
+//
+// A line longer than the buffer is capped: its first chunk_size bytes are
+// returned as a chunk of their own (without a newline), the rest of the line
+// is skipped, and capped_lines() counts it. Memory is bounded by the buffer,
+// whatever the input size.
+//
+// Thread safety: one thread at a time.
+
+#ifndef ETIOLOG_INGEST_LINE_READER_H_
+#define ETIOLOG_INGEST_LINE_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "ingest/source.h"
+#include "ingest/status.h"
+
+namespace etiolog::ingest {
+
+// A run of whole lines. Every line but possibly the last ends in '\n'; the
+// last lacks it only at end of input or when it was capped.
+struct Chunk {
+  std::string_view data;    // Valid until the next LineReader::Next().
+  uint64_t offset = 0;      // Byte offset of data[0] in the source.
+  uint64_t first_line = 1;  // 1-based line number of the first line in data.
+  uint64_t lines = 0;       // Number of lines in data.
+};
+
+class LineReader {
+ public:
+  struct Options {
+    // Read buffer size; also the cap on a single line's length.
+    // Default: 4 MiB.
+    size_t chunk_size = size_t{4} << 20;
+  };
+
+  // *src must outlive the reader.
+  LineReader(Source* src, const Options& options);
+  explicit LineReader(Source* src) : LineReader(src, Options()) {}
+  // Owns a buffer that outstanding Chunks point into.
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  ~LineReader();
+
+  // Returns the next chunk; a chunk with empty data means end of input.
+  // If a read fails, the lines read before the failure are returned first
+  // (the last one possibly incomplete), then the source's IoError; reading
+  // may not be resumed after it.
+  Result<Chunk> Next();
+
+  // Lines longer than chunk_size seen so far (each was cut to chunk_size).
+  uint64_t capped_lines() const { return capped_lines_; }
+  // Bytes consumed from the source so far.
+  uint64_t bytes_read() const { return source_offset_; }
+
+ private:
+  Source* src_;
+  Options options_;
+  std::unique_ptr<char[]> buf_;
+  size_t begin_ = 0;            // First unreturned byte in buf_.
+  size_t end_ = 0;              // One past the last valid byte in buf_.
+  uint64_t source_offset_ = 0;  // Source offset of buf_[end_].
+  uint64_t next_line_ = 1;
+  uint64_t capped_lines_ = 0;
+  bool eof_ = false;
+  bool skipping_ = false;  // Discarding the tail of a capped line.
+  Status pending_error_;   // A read failure not yet reported.
+};
+
+// Counts '\n' in data. Fast (vectorised by the compiler's memchr).
+uint64_t CountNewlines(std::string_view data);
+
+}  // namespace etiolog::ingest
+
+#endif  // ETIOLOG_INGEST_LINE_READER_H_

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ingest/source.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace etiolog::ingest {
+
+namespace {
+
+std::string ErrnoMessage(const std::string& path, int err) {
+  return path + ": " + std::strerror(err);
+}
+
+class FileSource final : public Source {
+ public:
+  FileSource(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
+  ~FileSource() override { ::close(fd_); }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno == EINTR) continue;
+      return Status::IoError(ErrnoMessage(name_, errno));
+    }
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_;
+  int fd_;
+};
+
+class MemorySource final : public Source {
+ public:
+  MemorySource(std::string name, std::string data)
+      : name_(std::move(name)), data_(std::move(data)) {}
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_;
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound(ErrnoMessage(path, err));
+    return Status::IoError(ErrnoMessage(path, err));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::IoError(ErrnoMessage(path, err));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::IoError(path + ": is a directory");
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<Source>(std::make_unique<FileSource>(path, fd));
+}
+
+std::unique_ptr<Source> NewMemorySource(std::string name, std::string data) {
+  return std::make_unique<MemorySource>(std::move(name), std::move(data));
+}
+
+}  // namespace etiolog::ingest

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Source: where log bytes come from. A source reads sequentially and reports
+// nothing but bytes; framing into lines is LineReader's job.
+//
+// Every source has a display name, used in evidence and error messages: the
+// file path as the user gave it, "-" for standard input.
+//
+// Thread safety: a Source is used by one thread at a time.
+
+#ifndef ETIOLOG_INGEST_SOURCE_H_
+#define ETIOLOG_INGEST_SOURCE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "ingest/status.h"
+
+namespace etiolog::ingest {
+
+class Source {
+ public:
+  Source() = default;
+  // A source owns an OS resource (a file descriptor) or a cursor; copying
+  // would share or duplicate it silently.
+  Source(const Source&) = delete;
+  Source& operator=(const Source&) = delete;
+  virtual ~Source() = default;
+
+  // Reads up to n bytes into buf[0, n). Returns the number of bytes read;
+  // 0 means end of input. Returns IoError (naming the source) if the
+  // operating system refuses the read.
+  // REQUIRES: buf has room for n bytes.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+
+  // The display name. Stable for the life of the source.
+  virtual const std::string& name() const = 0;
+};
+
+// Opens the file at path for reading. Returns NotFound if it does not exist
+// and IoError if it cannot be opened (permission, a directory, ...); the
+// message names the path.
+Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
+
+// A source over bytes held in memory, for tests and for embedded inputs.
+std::unique_ptr<Source> NewMemorySource(std::string name, std::string data);
+
+}  // namespace etiolog::ingest
+
+#endif  // ETIOLOG_INGEST_SOURCE_H_
