@@ -18,8 +18,8 @@ double Round2(double v) { return std::round(v * 100.0) / 100.0; }
 
 std::string Process(const EvidenceLine& e) {
   std::string p = e.component.empty() ? "?" : e.component;
-  if (!e.host.empty()) p += "@" + e.host;
-  if (e.pid != 0) p += "[" + std::to_string(e.pid) + "]";
+  if (!e.host.empty()) p.append("@").append(e.host);
+  if (e.pid != 0) p.append("[").append(std::to_string(e.pid)).append("]");
   return p;
 }
 
