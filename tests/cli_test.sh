@@ -29,15 +29,15 @@ check analyze-help 0 "$etiolog" analyze --help && contains analyze-help "--forma
 check no-command 2 "$etiolog"
 check unknown-command 2 "$etiolog" frobnicate && contains unknown-command "unknown command 'frobnicate'"
 check bad-option 2 "$etiolog" analyze --frob x && contains bad-option "frob"
-check bad-format 2 "$etiolog" analyze --format xml samples && contains bad-format "--format"
+check bad-format 2 "$etiolog" analyze --format xml samples/scenarios && contains bad-format "--format"
 check missing-file 4 "$etiolog" analyze /nonexistent/api-server.log && \
   contains missing-file "/nonexistent/api-server.log"
-check partial 3 "$etiolog" analyze samples/per_process_key /nonexistent/x.log && \
+check partial 3 "$etiolog" analyze samples/scenarios/per_process_key /nonexistent/x.log && \
   contains partial "per_process_key"
-check bad-pack 2 "$etiolog" analyze --rules /nonexistent/pack.yaml samples && \
+check bad-pack 2 "$etiolog" analyze --rules /nonexistent/pack.yaml samples/scenarios && \
   contains bad-pack "/nonexistent/pack.yaml"
-check fail-on-finding 1 "$etiolog" analyze --fail-on-finding samples/per_process_key
-check negative-json 0 "$etiolog" analyze --format json samples/negative_key_warning_only && \
+check fail-on-finding 1 "$etiolog" analyze --fail-on-finding samples/scenarios/per_process_key
+check negative-json 0 "$etiolog" analyze --format json samples/scenarios/negative_key_warning_only && \
   contains negative-json '"findings": []'
 
 if [[ $failures -ne 0 ]]; then

@@ -139,7 +139,7 @@ TEST(RunAnalyze, MissingFileIsNamedAndExitIsNonZero) {
 
 TEST(RunAnalyze, JsonOnNegativeSampleHasNoFindings) {
   AnalyzeOptions opt;
-  opt.paths = {ETIOLOG_SAMPLES_DIR "/negative_key_warning_only"};
+  opt.paths = {ETIOLOG_SAMPLES_DIR "/scenarios/negative_key_warning_only"};
   opt.format = "json";
   std::ostringstream out, err;
   EXPECT_EQ(RunAnalyze(opt, out, err), kExitOk) << err.str();

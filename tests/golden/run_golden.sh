@@ -12,14 +12,14 @@ actual=$(mktemp)
 trap 'rm -f "$actual"' EXIT
 
 set +e
-"$etiolog" analyze --format json "samples/${scenario}" >"$actual.raw" 2>"$actual.err"
+"$etiolog" analyze --format json "samples/scenarios/${scenario}" >"$actual.raw" 2>"$actual.err"
 rc=$?
 set -e
 # Normalise what may change without the diagnosis changing: the version.
 sed -E 's/"version": "[^"]*"/"version": "X"/' "$actual.raw" >"$actual"
 rm -f "$actual.raw"
 if [[ $rc -ne 0 ]]; then
-  echo "etiolog exited $rc on samples/${scenario}:" >&2
+  echo "etiolog exited $rc on samples/scenarios/${scenario}:" >&2
   cat "$actual.err" >&2
   rm -f "$actual.err"
   exit 1
