@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Micro-benchmarks of the matching hot path with the built-in packs, on
+// 4 MiB chunks of realistic lines (as LineReader hands them out):
+//   BM_MatcherScan        the literal prefilter over whole chunks (bytes/s);
+//   BM_DecodeCandidate    Decoder::Decode per candidate line (items/s);
+//   BM_MatchCandidate     Decode + Matcher::MatchRecord per candidate;
+//   BM_ScanDecodeMatch    all three per chunk: ingest minus the store.
+// Run: rules_bench --corpus=FILE (see bench_corpus.h).
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ingest/decoder.h"
+#include "ingest/record.h"
+#include "rules/matcher.h"
+#include "rules/pack.h"
+#include "tests/bench/bench_corpus.h"
+#include <benchmark/benchmark.h>
+
+namespace etiolog::bench {
+namespace {
+
+const rules::Matcher* TheMatcher() {
+  static std::unique_ptr<rules::Matcher> matcher = [] {
+    Result<rules::PackSet> packs = rules::LoadPacks(/*builtin=*/true, {});
+    if (!packs.ok()) {
+      std::fprintf(stderr, "built-in packs: %s\n", packs.status().message().c_str());
+      std::abort();
+    }
+    Result<std::unique_ptr<rules::Matcher>> m =
+        rules::Matcher::Create(std::move(packs->rules), packs->redactions);
+    if (!m.ok()) {
+      std::fprintf(stderr, "matcher: %s\n", m.status().message().c_str());
+      std::abort();
+    }
+    return std::move(*m);
+  }();
+  return matcher.get();
+}
+
+const std::vector<ingest::Chunk>& Chunks() {
+  static const std::vector<ingest::Chunk> chunks = CorpusChunks();
+  return chunks;
+}
+
+struct Candidate {
+  size_t chunk;
+  size_t begin, end;
+  uint64_t line;
+  std::vector<int> atoms;
+};
+
+const std::vector<Candidate>& Candidates() {
+  static const std::vector<Candidate> candidates = [] {
+    std::vector<Candidate> out;
+    auto scratch = TheMatcher()->NewScratch();
+    const auto& chunks = Chunks();
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const ingest::Chunk& c = chunks[i];
+      Status st = TheMatcher()->Scan(
+          c.data, scratch.get(), [&](size_t b, size_t e, const std::vector<int>& atoms) {
+            uint64_t line = c.first_line + ingest::CountNewlines(c.data.substr(0, b));
+            out.push_back({i, b, e, line, atoms});
+          });
+      if (!st.ok()) std::abort();
+    }
+    return out;
+  }();
+  return candidates;
+}
+
+void BM_MatcherScan(benchmark::State& state) {
+  const rules::Matcher* m = TheMatcher();
+  auto scratch = m->NewScratch();
+  uint64_t candidates = 0;
+  for (auto _ : state) {
+    candidates = 0;
+    for (const ingest::Chunk& c : Chunks()) {
+      Status st = m->Scan(c.data, scratch.get(),
+                          [&](size_t, size_t, const std::vector<int>&) { ++candidates; });
+      if (!st.ok()) state.SkipWithError(st.message().c_str());
+    }
+    benchmark::DoNotOptimize(candidates);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * Corpus().size()));
+  state.counters["candidates"] = static_cast<double>(candidates);
+  state.counters["atoms"] = static_cast<double>(m->atoms().size());
+}
+BENCHMARK(BM_MatcherScan)->Unit(benchmark::kMillisecond);
+
+void BM_DecodeCandidate(benchmark::State& state) {
+  const auto& cands = Candidates();
+  if (cands.empty()) state.SkipWithError("no candidate lines in the corpus");
+  ingest::Decoder decoder("corpus", ingest::DecoderOptions());
+  LogRecord record;
+  size_t i = 0;
+  for (auto _ : state) {
+    if (cands.empty()) break;
+    const Candidate& c = cands[i];
+    decoder.Decode(Chunks()[c.chunk], c.begin, c.end, c.line, &record);
+    benchmark::DoNotOptimize(record.time_us);
+    if (++i == cands.size()) i = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["candidates"] = static_cast<double>(cands.size());
+}
+BENCHMARK(BM_DecodeCandidate);
+
+void BM_MatchCandidate(benchmark::State& state) {
+  const auto& cands = Candidates();
+  if (cands.empty()) state.SkipWithError("no candidate lines in the corpus");
+  const rules::Matcher* m = TheMatcher();
+  ingest::Decoder decoder("corpus", ingest::DecoderOptions());
+  LogRecord record;
+  std::vector<rules::Match> matches;
+  size_t i = 0, matched = 0;
+  for (auto _ : state) {
+    if (cands.empty()) break;
+    const Candidate& c = cands[i];
+    decoder.Decode(Chunks()[c.chunk], c.begin, c.end, c.line, &record);
+    matches.clear();
+    m->MatchRecord(record, c.atoms, &matches);
+    matched += matches.size();
+    if (++i == cands.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(matched);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_MatchCandidate);
+
+void BM_ScanDecodeMatch(benchmark::State& state) {
+  const rules::Matcher* m = TheMatcher();
+  auto scratch = m->NewScratch();
+  uint64_t events = 0;
+  for (auto _ : state) {
+    ingest::Decoder decoder("corpus", ingest::DecoderOptions());
+    LogRecord record;
+    std::vector<rules::Match> matches;
+    events = 0;
+    for (const ingest::Chunk& c : Chunks()) {
+      size_t counted_to = 0;
+      uint64_t line = c.first_line;
+      Status st =
+          m->Scan(c.data, scratch.get(), [&](size_t b, size_t e, const std::vector<int>& a) {
+            line += ingest::CountNewlines(c.data.substr(counted_to, b - counted_to));
+            counted_to = b;
+            decoder.Decode(c, b, e, line, &record);
+            matches.clear();
+            m->MatchRecord(record, a, &matches);
+            events += matches.size();
+          });
+      if (!st.ok()) state.SkipWithError(st.message().c_str());
+      decoder.EndChunk(c);
+    }
+    benchmark::DoNotOptimize(events);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * Corpus().size()));
+  state.counters["events"] = static_cast<double>(events);
+}
+BENCHMARK(BM_ScanDecodeMatch)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace etiolog::bench
+
+int main(int argc, char** argv) {
+  if (!etiolog::bench::LoadCorpus(&argc, argv)) return 2;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
