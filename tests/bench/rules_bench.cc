@@ -6,12 +6,14 @@
 //   BM_DecodeCandidate    Decoder::Decode per candidate line (items/s);
 //   BM_MatchCandidate     Decode + Matcher::MatchRecord per candidate;
 //   BM_ScanDecodeMatch    all three per chunk: ingest minus the store.
-// Run: rules_bench --corpus=FILE (see bench_corpus.h).
+// Run: rules_bench --corpus=FILE [--pack=PACK.yaml] (see bench_corpus.h);
+// with --pack, that pack replaces the built-in ones.
 
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ingest/decoder.h"
@@ -24,9 +26,17 @@
 namespace etiolog::bench {
 namespace {
 
+// --pack=FILE benchmarks that pack instead of the built-in ones.
+std::string& PackFile() {
+  static std::string file;
+  return file;
+}
+
 const rules::Matcher* TheMatcher() {
   static std::unique_ptr<rules::Matcher> matcher = [] {
-    Result<rules::PackSet> packs = rules::LoadPacks(/*builtin=*/true, {});
+    std::vector<std::string> extra;
+    if (!PackFile().empty()) extra.push_back(PackFile());
+    Result<rules::PackSet> packs = rules::LoadPacks(/*builtin=*/PackFile().empty(), extra);
     if (!packs.ok()) {
       std::fprintf(stderr, "built-in packs: %s\n", packs.status().message().c_str());
       std::abort();
@@ -167,6 +177,16 @@ BENCHMARK(BM_ScanDecodeMatch)->Unit(benchmark::kMillisecond);
 }  // namespace etiolog::bench
 
 int main(int argc, char** argv) {
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.rfind("--pack=", 0) == 0) {
+      etiolog::bench::PackFile() = std::string(a.substr(7));
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
   if (!etiolog::bench::LoadCorpus(&argc, argv)) return 2;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
