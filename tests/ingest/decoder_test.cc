@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/path_identity.h"
 #include "ingest/timestamp.h"
 
 namespace etiolog::ingest {
@@ -132,7 +133,7 @@ TEST(Decoder, InheritsTimeFromEarlierLine) {
   Decoder d("api-server.log", DecoderOptions());
   LogRecord r;
   size_t begin = data.find("INFO:");
-  d.Decode(chunk, begin, data.size() - 1, 2, &r);
+  d.Decode(chunk, begin, data.size() - 1, 1, &r);
   EXPECT_EQ(r.time_quality, TimeQuality::kInherited);
   EXPECT_EQ(r.time_us, Utc("2025-12-07T15:56:23.562782Z"));
   EXPECT_EQ(r.offset, 100 + begin);
@@ -146,7 +147,7 @@ TEST(Decoder, InheritsTimeAcrossChunks) {
   Decoder d("x.log", DecoderOptions());
   d.EndChunk(Chunk{first, 0, 1, 1});
   LogRecord r;
-  d.Decode(Chunk{second, first.size(), 2, 1}, 0, second.size() - 1, 2, &r);
+  d.Decode(Chunk{second, first.size(), 2, 1}, 0, second.size() - 1, 0, &r);
   EXPECT_EQ(r.time_quality, TimeQuality::kInherited);
   EXPECT_EQ(r.time_us, Utc("2025-03-01T22:21:42.874Z"));
 }
