@@ -43,7 +43,7 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   }
   for (const std::string& e : run.stats.errors) err << "etiolog: " << e << "\n";
   for (const std::string& w : run.stats.warnings) err << "etiolog: warning: " << w << "\n";
-  if (run.stats.sources == 0 && !run.stats.errors.empty()) {
+  if (run.stats.sources == 0 && run.stats.lines == 0 && !run.stats.errors.empty()) {
     err << "etiolog: no input could be read\n";
     return kExitFatal;
   }

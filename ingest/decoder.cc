@@ -20,6 +20,7 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,7 @@ struct Peeled {
   std::string_view body;
   uint64_t stream = 1469598103934665603ull;  // Hash of the wrappers' identity.
   std::string_view host;                     // Outermost container / host name.
+  std::string_view inner;                    // Innermost nested prefix (honcho in compose).
   std::string_view component;                // Innermost prefix that names a component.
   std::string_view ident;                    // journald identifier.
   int64_t pid = 0;                           // journald [pid].
@@ -260,7 +262,11 @@ void Peel(std::string_view line, int64_t year_hint_s, const TimeZone* zone, Peel
   for (int i = 0; i < 3 && PeelPrefix(&s, &name); ++i) {
     // The outermost prefix names the container; an inner one (standalone,
     // honcho) names the component.
-    if (p->host.empty()) p->host = name;
+    if (p->host.empty()) {
+      p->host = name;
+    } else {
+      p->inner = name;
+    }
     if (!InferComponent(name).empty()) p->component = name;
     p->stream = Mix(p->stream, name);
   }
@@ -303,6 +309,13 @@ LineKind Classify(std::string_view b) {
   }
   if (c == '{' && b.size() > 1 && b[1] == '"') return LineKind::kHeader;
   if (c >= 'A' && c <= 'Z' && IsUvicornHeader(b)) return LineKind::kHeader;
+  // Banners printed before logging is set up ("Running the Gunicorn Server
+  // with:") and the Celery worker banner.
+  if (StartsWith(b, "Running the ") && b.back() == ':') return LineKind::kStart;
+  // The Celery worker banner.
+  if (StartsWith(b, " -------------- ") || StartsWith(b, "-------------- celery@")) {
+    return LineKind::kStart;
+  }
   if (c == ' ' || c == '\t') {
     return IsArt(b) ? LineKind::kArt : LineKind::kContinuation;
   }
@@ -322,10 +335,6 @@ LineKind Classify(std::string_view b) {
         b.find("Warning: ", py) != std::string_view::npos) {
       return LineKind::kStart;
     }
-  }
-  // The Celery worker banner.
-  if (StartsWith(b, " -------------- ") || StartsWith(b, "-------------- celery@")) {
-    return LineKind::kStart;
   }
   return LineKind::kContinuation;
 }
@@ -575,7 +584,9 @@ bool ParseBracketed(std::string_view s, const TimeZone* zone, LogRecord* out) {
     SetTime(t, zone, out);
     out->level = level;
     out->format = "celery";
-    if (slash != std::string_view::npos) out->logger.assign(inner.substr(slash + 1));
+    // The part after '/' is Celery's process name, not a logger.
+    if (slash != std::string_view::npos)
+      out->fields.emplace_back("process", inner.substr(slash + 1));
     out->message.assign(Trim(rest.substr(close + 1)));
     return true;
   }
@@ -732,7 +743,11 @@ void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, 
     out->time_us = p.wrapper_time.utc_us;
     out->time_quality = p.wrapper_time.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
   }
-  if (!p.host.empty() && out->process.host.empty()) out->process.host.assign(p.host);
+  if (!p.host.empty() && out->process.host.empty()) {
+    // Nested prefixes name the process together: "airflow-1/scheduler".
+    out->process.host.assign(p.host);
+    if (!p.inner.empty()) out->process.host.append("/").append(p.inner);
+  }
   if (p.pid != 0 && out->process.pid == 0) out->process.pid = p.pid;
   if (!p.component.empty()) {
     out->process.component.assign(InferComponent(p.component));
@@ -914,11 +929,18 @@ struct Decoder::Impl {
     size_t b = 0, e = 0, pos = begin;
     int same = 0, visited = 0;
     bool resolved = false;
+    std::optional<size_t> earliest;  // Earliest continuation of the stream seen.
     while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
       if (!PrevLine(d, pos, &b, &e)) {
-        // Reached the chunk start: the stream's carried record, if any.
+        // Reached the chunk start: the stream's carried record, if any. At
+        // the start of the source, a record may begin without a header (a
+        // traceback printed before any log line): its first line starts it.
         auto it = carry.find(p.stream);
-        if (it != carry.end() && it->second.has_record) s = Start{true, false, 0};
+        if (it != carry.end() && it->second.has_record) {
+          s = Start{true, false, 0};
+        } else if (chunk_seq == 0) {
+          s = Start{true, true, earliest ? *earliest : begin};
+        }
         resolved = true;
         break;
       }
@@ -939,6 +961,7 @@ struct Decoder::Impl {
         resolved = true;
         break;
       }
+      earliest = b;
     }
     (void)resolved;
     memo = Memo{chunk_seq, begin, s};

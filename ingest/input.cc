@@ -81,7 +81,7 @@ class PeekSource final : public Source {
 struct ArchiveState {
   std::unique_ptr<Source> src;
   struct archive* a = nullptr;
-  std::vector<char> buf = std::vector<char>(size_t{256} << 10);
+  std::vector<char> buf = std::vector<char>(size_t{64} << 10);
   Status read_error;        // Why the read callback failed, if it did.
   uint64_t generation = 0;  // Bumped by every Next(): older members are stale.
   bool raw = false;         // A compressed file, not an archive.
@@ -119,14 +119,15 @@ class MemberSource final : public Source {
       return Status::Internal(name_ + ": archive member read after the next member was opened");
     }
     if (done_) return size_t{0};
-    la_ssize_t r = archive_read_data(st_->a, buf, n);
+    // archive_read_data fills the whole request block by block and, if the
+    // data turns out damaged, drops what it had copied: ask for one block at
+    // a time so that everything before the damage is delivered.
+    la_ssize_t r = archive_read_data(st_->a, buf, std::min<size_t>(n, size_t{64} << 10));
     if (r < 0) {
       done_ = true;
-      return Status::IoError(name_ + ": " + st_->Error() + " (after " + std::to_string(offset_) +
-                             " bytes of decompressed data)");
+      return Status::IoError(name_ + ": " + st_->Error());
     }
     if (r == 0) done_ = true;
-    offset_ += static_cast<uint64_t>(r);
     return static_cast<size_t>(r);
   }
   const std::string& name() const override { return name_; }
@@ -137,7 +138,6 @@ class MemberSource final : public Source {
   std::string name_;
   uint64_t gen_;
   int64_t mtime_;
-  uint64_t offset_ = 0;
   bool done_ = false;
 };
 

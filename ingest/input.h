@@ -17,9 +17,9 @@
 // after it, reading it fails with an IoError (it is never undefined
 // behaviour).
 //
-// Errors name the input and, for a damaged archive, the member and the
-// decompressed byte offset at which reading stopped; the bytes before the
-// damage are delivered first.
+// Errors name the input and, for a damaged archive, the member; the bytes
+// before the damage are delivered first, except for the block libarchive
+// was decompressing when it found the damage (at most 64 KiB).
 //
 // Thread safety: one thread at a time per Input. Distinct Inputs are
 // independent.

@@ -68,6 +68,12 @@ ProcessIdentity IdentityFromPath(std::string_view path) {
         return id;
       }
     }
+    // Docker: .../containers/<id>/<id>-json.log
+    if (seg[i] == "containers" && i + 2 < seg.size() && seg[i + 1].size() >= 12 &&
+        StartsWith(seg[i + 2], seg[i + 1])) {
+      id.host.assign(seg[i + 1].substr(0, 12));
+      return id;
+    }
     // .../containers/<pod>_<ns>_<container>-<id>.log
     if (seg[i] == "containers" && i + 1 < seg.size()) {
       std::string_view f = seg[i + 1];

@@ -4,6 +4,7 @@
 //
 //   Kubernetes, kubelet layout   .../pods/<namespace>_<pod>_<uid>/<container>/<n>.log
 //   Kubernetes, symlink layout   .../containers/<pod>_<namespace>_<container>-<id>.log
+//   Docker json-file             .../containers/<id>/<id>-json.log  (host: short id)
 //   Airflow task logs .../dag_id=<d>/run_id=<r>/task_id=<t>/[map_index=<m>/]attempt=<n>.log Airflow
 //   logs folder          .../logs/scheduler/..., .../dag_processor_manager/..., ... anything else
 //   a component name anywhere in the path
