@@ -147,8 +147,8 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
       break;
     }
     decoder.EndChunk(chunk);
-    stats->bytes += chunk.next_offset - chunk.offset;
-    stats->lines += chunk.next_line - chunk.first_line;
+    stats->bytes += chunk.source_bytes;
+    stats->lines += chunk.source_lines;
     stats->events += batch.events.size();
     last_line = chunk.next_line - 1;
     last_offset = chunk.next_offset;

@@ -92,13 +92,13 @@ class FramingReader final : public ChunkReader {
     for (;;) {
       Result<Chunk> next = lr_.Next();
       if (!next.ok() || next->data.empty()) {
-        if (have_partial_) return FlushPartialOnly(next);
+        if (AnyPartial()) return FlushPartialOnly(next);
         return next;
       }
       const Chunk& in = *next;
       if (!detected_) Detect(in.data);
       if (mode_ == Framing::kPlain) return next;
-      if (mode_ == Framing::kCri && !have_partial_ && !HasCriPartial(in.data)) return next;
+      if (mode_ == Framing::kCri && !AnyPartial() && !HasCriPartial(in.data)) return next;
       Chunk out = Transform(in);
       if (out.lines > 0) return out;
     }
@@ -131,29 +131,61 @@ class FramingReader final : public ChunkReader {
     origins_.push_back(origin);
   }
 
-  void AppendPartial(std::string_view piece) {
-    if (partial_.size() >= cap_) return;
-    if (partial_.size() + piece.size() > cap_) {
-      partial_.append(piece.substr(0, cap_ - partial_.size()));
+  // A line being assembled from pieces, one per output stream.
+  struct Partial {
+    bool active = false;
+    std::string text;
+    LineOrigin origin;
+  };
+
+  static int StreamIndex(std::string_view stream) { return stream == "stderr" ? 1 : 0; }
+
+  bool AnyPartial() const { return partials_[0].active || partials_[1].active; }
+
+  // The earliest source position a pending piece starts at.
+  const LineOrigin* EarliestPartial() const {
+    const LineOrigin* o = nullptr;
+    for (const Partial& p : partials_) {
+      if (p.active && (o == nullptr || p.origin.offset < o->offset)) o = &p.origin;
+    }
+    return o;
+  }
+
+  void AppendPartial(Partial& p, std::string_view piece) {
+    if (p.text.size() >= cap_) return;
+    if (p.text.size() + piece.size() > cap_) {
+      p.text.append(piece.substr(0, cap_ - p.text.size()));
       ++capped_joins_;
       return;
     }
-    partial_.append(piece);
+    p.text.append(piece);
   }
 
-  void FlushPartial() {
-    if (!have_partial_) return;
-    Emit(partial_, partial_origin_);
-    partial_.clear();
-    have_partial_ = false;
+  void FlushPartial(Partial& p) {
+    if (!p.active) return;
+    Emit(p.text, p.origin);
+    p.text.clear();
+    p.active = false;
+  }
+
+  void FlushPartials() {
+    // Oldest first, so output stays in source order where it can.
+    const int first =
+        partials_[1].active &&
+                (!partials_[0].active || partials_[1].origin.offset < partials_[0].origin.offset)
+            ? 1
+            : 0;
+    FlushPartial(partials_[first]);
+    FlushPartial(partials_[1 - first]);
   }
 
   Result<Chunk> FlushPartialOnly(const Result<Chunk>& next) {
     out_.clear();
     origins_.clear();
-    const uint64_t end_offset = next.ok() ? next->offset : partial_origin_.offset;
-    const uint64_t end_line = next.ok() ? next->first_line : partial_origin_.line;
-    FlushPartial();
+    const LineOrigin start = *EarliestPartial();
+    const uint64_t end_offset = next.ok() ? next->offset : start.offset;
+    const uint64_t end_line = next.ok() ? next->first_line : start.line;
+    FlushPartials();
     Chunk c;
     c.data = out_;
     c.offset = origins_[0].offset;
@@ -186,24 +218,25 @@ class FramingReader final : public ChunkReader {
     std::string_view head, text;
     bool partial = false;
     if (!SplitCri(line, &head, &partial, &text)) {
-      FlushPartial();
+      FlushPartials();
       Emit(line, origin);
       return;
     }
-    if (!have_partial_) {
+    Partial& p = partials_[StreamIndex(head.substr(head.find(' ') + 1, 6))];
+    if (!p.active) {
       if (!partial) {
         Emit(line, origin);
         return;
       }
-      have_partial_ = true;
-      partial_origin_ = origin;
-      partial_.assign(head);
+      p.active = true;
+      p.origin = origin;
+      p.text.assign(head);
       // The joined line reads as complete: "P" becomes "F".
       const size_t tag = head.find(" P");
-      if (tag != std::string::npos) partial_[tag + 1] = 'F';
+      if (tag != std::string::npos) p.text[tag + 1] = 'F';
     }
-    AppendPartial(text);
-    if (!partial) FlushPartial();
+    AppendPartial(p, text);
+    if (!partial) FlushPartial(p);
   }
 
   // Docker json-file, by hand for the usual shape; false if it is not.
@@ -267,13 +300,14 @@ class FramingReader final : public ChunkReader {
   void DockerLine(std::string_view line, const LineOrigin& origin) {
     std::string_view stream, time;
     if (!DockerFast(line, &log_, &stream, &time) && !DockerSlow(line, &log_, &stream, &time)) {
-      FlushPartial();
+      FlushPartials();
       Emit(line, origin);
       return;
     }
     const bool complete = !log_.empty() && log_.back() == '\n';
     if (complete) log_.pop_back();
-    if (!have_partial_) {
+    Partial& p = partials_[StreamIndex(stream)];
+    if (!p.active) {
       if (complete) {
         head_buf_.assign(time);
         head_buf_.append(" ");
@@ -282,15 +316,15 @@ class FramingReader final : public ChunkReader {
         EmitWrapped(head_buf_, log_, origin);
         return;
       }
-      have_partial_ = true;
-      partial_origin_ = origin;
-      partial_.assign(time);
-      partial_.append(" ");
-      partial_.append(stream.empty() ? "stdout" : stream);
-      partial_.append(" F ");
+      p.active = true;
+      p.origin = origin;
+      p.text.assign(time);
+      p.text.append(" ");
+      p.text.append(stream.empty() ? "stdout" : stream);
+      p.text.append(" F ");
     }
-    AppendPartial(log_);
-    if (complete) FlushPartial();
+    AppendPartial(p, log_);
+    if (complete) FlushPartial(p);
   }
 
   void JournalLine(std::string_view line, const LineOrigin& origin) {
@@ -389,9 +423,12 @@ class FramingReader final : public ChunkReader {
     c.origins = origins_.data();
     c.offset = c.lines > 0 ? origins_[0].offset : in.offset;
     c.first_line = c.lines > 0 ? origins_[0].line : in.first_line;
-    c.next_offset = have_partial_ ? partial_origin_.offset : in.next_offset;
-    c.next_line = have_partial_ ? partial_origin_.line : in.next_line;
+    const LineOrigin* pending = EarliestPartial();
+    c.next_offset = pending != nullptr ? pending->offset : in.next_offset;
+    c.next_line = pending != nullptr ? pending->line : in.next_line;
     c.capped = in.capped;
+    c.source_bytes = in.source_bytes;
+    c.source_lines = in.source_lines;
     return c;
   }
 
@@ -401,9 +438,7 @@ class FramingReader final : public ChunkReader {
   Framing mode_ = Framing::kPlain;
   std::string out_;
   std::vector<LineOrigin> origins_;
-  bool have_partial_ = false;
-  std::string partial_;
-  LineOrigin partial_origin_;
+  Partial partials_[2];  // stdout, stderr.
   uint64_t capped_joins_ = 0;
   // Scratch, reused across lines.
   std::string log_, stream_buf_, time_buf_, head_buf_, line_buf_, padded_;

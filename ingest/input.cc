@@ -154,8 +154,11 @@ class PlainInput final : public Input {
 
 class ArchiveInput final : public Input {
  public:
-  ArchiveInput(std::unique_ptr<Source> src, int depth)
-      : st_(std::make_shared<ArchiveState>()), name_(src->name()), depth_(depth) {
+  ArchiveInput(std::unique_ptr<Source> src, int depth, bool compressed)
+      : st_(std::make_shared<ArchiveState>()),
+        name_(src->name()),
+        depth_(depth),
+        compressed_(compressed) {
     st_->src = std::move(src);
   }
 
@@ -166,7 +169,9 @@ class ArchiveInput final : public Input {
     archive_read_support_format_tar(st_->a);
     archive_read_support_format_zip(st_->a);
     archive_read_support_format_cpio(st_->a);
-    archive_read_support_format_raw(st_->a);
+    // "raw" (any content, as one entry) only behind a compression filter:
+    // an uncompressed tar or zip that fails to parse is damaged, not text.
+    if (compressed_) archive_read_support_format_raw(st_->a);
     if (archive_read_open(st_->a, st_.get(), nullptr, &ArchiveState::ReadCallback, nullptr) !=
         ARCHIVE_OK) {
       return Status::IoError(name_ + ": " + st_->Error());
@@ -217,6 +222,7 @@ class ArchiveInput final : public Input {
   std::shared_ptr<ArchiveState> st_;
   std::string name_;
   int depth_;
+  bool compressed_;
   std::unique_ptr<Input> child_;  // A compressed or archived member being read.
   bool done_ = false;
 };
@@ -261,7 +267,7 @@ std::unique_ptr<Input> Input::FromSource(std::unique_ptr<Source> src, int depth)
   Container c = SniffContainer(peek->Peek(512));
   if (c == Container::kPlain) return std::make_unique<PlainInput>(std::move(peek));
   std::string name = peek->name();
-  auto in = std::make_unique<ArchiveInput>(std::move(peek), depth);
+  auto in = std::make_unique<ArchiveInput>(std::move(peek), depth, c == Container::kCompressed);
   Status st = in->Start();
   if (!st.ok()) return std::make_unique<FailedInput>(std::move(name), std::move(st));
   return in;

@@ -106,6 +106,8 @@ Result<Chunk> LineReader::Next() {
     next_line_ += chunk.lines;
     chunk.next_line = next_line_;
     chunk.next_offset = chunk.offset + chunk.data.size();
+    chunk.source_bytes = chunk.data.size();
+    chunk.source_lines = chunk.lines;
     return chunk;
   }
 }

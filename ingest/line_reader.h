@@ -50,6 +50,8 @@ struct Chunk {
   uint64_t next_offset = 0;             // Source byte offset just after the chunk.
   uint64_t next_line = 1;               // Source line number just after the chunk.
   bool capped = false;                  // data is one line cut at the length cap.
+  uint64_t source_bytes = 0;            // Source bytes this chunk consumed.
+  uint64_t source_lines = 0;            // Source lines this chunk consumed.
 
   // Source line number and byte offset of the line with index k (0-based)
   // that starts at data[begin].
