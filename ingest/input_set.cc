@@ -62,7 +62,10 @@ struct Walker {
         struct stat lst;
         const bool is_link = ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
         if (err == ELOOP) {
-          out->errors.push_back(path + ": symbolic link loop (" + std::strerror(err) + ")");
+          // Could have been a file or a directory: globs still apply.
+          if (Keep(rel)) {
+            out->errors.push_back(path + ": symbolic link loop (" + std::strerror(err) + ")");
+          }
         } else if (is_link && err == ENOENT) {
           if (Keep(rel)) out->errors.push_back(path + ": dangling symbolic link");
         } else {

@@ -68,7 +68,9 @@ class MemorySource final : public Source {
 }  // namespace
 
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK so that a FIFO without a writer cannot hang the open; reads
+  // are blocking again below (a pipe from `<(kubectl logs ...)` works).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return Status::NotFound(ErrnoMessage(path, err));
@@ -86,6 +88,7 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
     ::close(fd);
     return Status::IoError(path + ": is a directory");
   }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::unique_ptr<Source>(
       std::make_unique<FileSource>(path, fd, true, static_cast<int64_t>(st.st_mtime)));
