@@ -738,6 +738,16 @@ void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, 
     out->format = "bare";
     out->message.assign(Trim(s));
   }
+  // JSON escapes can produce NUL or stray bytes the raw line did not have.
+  auto clean = [](std::string* v) {
+    if (!IsCleanText(*v)) *v = SanitizeText(*v);
+  };
+  clean(&out->message);
+  clean(&out->logger);
+  for (auto& [k, v] : out->fields) {
+    clean(&k);
+    clean(&v);
+  }
   if (out->time_quality == TimeQuality::kNone && p.wrapper_time.length > 0) {
     // The runtime's (or journald's) time: when the line was written.
     out->time_us = p.wrapper_time.utc_us;
