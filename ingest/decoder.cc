@@ -779,8 +779,10 @@ std::string_view Clean(std::string_view raw, std::string* buf) {
   const bool ansi = std::memchr(raw.data(), '\x1b', raw.size()) != nullptr;
   const bool dirty = !IsCleanText(raw);
   if (!ansi && !dirty) return raw;
-  std::string tmp = dirty ? SanitizeText(raw) : std::string(raw);
-  *buf = ansi ? StripAnsi(tmp) : std::move(tmp);
+  // Strip first: an escape sequence may swallow a byte the sanitiser would
+  // have expanded into U+FFFD, leaving half of it behind.
+  std::string tmp = ansi ? StripAnsi(raw) : std::string(raw);
+  *buf = dirty || !IsCleanText(tmp) ? SanitizeText(tmp) : std::move(tmp);
   return *buf;
 }
 
@@ -841,6 +843,7 @@ struct Decoder::Impl {
     bool found = false;
     bool in_chunk = false;  // Else carried from an earlier chunk.
     size_t pos = 0;         // Start of the line in the chunk, if in_chunk.
+    uint64_t index = 0;     // Its line index in the chunk, if in_chunk.
   };
   struct Carry {
     LogRecord record;  // The decoded start of the stream's open record.
@@ -926,12 +929,13 @@ struct Decoder::Impl {
   }
 
   // The start of the record the line at [begin, end) belongs to.
-  Start FindStart(std::string_view d, size_t begin, size_t end, const Peeled& p) {
+  Start FindStart(std::string_view d, size_t begin, size_t end, uint64_t index, const Peeled& p) {
     LineKind k = KindOf(d, begin, end, p);
     Start s;
     if (k != LineKind::kContinuation) {
-      s = Start{true, true, begin};
-      start_memo[p.stream] = Memo{chunk_seq, begin, s};
+      s = Start{true, true, begin, index};
+      Memo& m = start_memo[p.stream];
+      if (m.seq != chunk_seq || m.pos < begin) m = Memo{chunk_seq, begin, s};
       return s;
     }
     Memo& memo = start_memo[p.stream];
@@ -940,6 +944,7 @@ struct Decoder::Impl {
     int same = 0, visited = 0;
     bool resolved = false;
     std::optional<size_t> earliest;  // Earliest continuation of the stream seen.
+    uint64_t earliest_index = 0;
     while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
       if (!PrevLine(d, pos, &b, &e)) {
         // Reached the chunk start: the stream's carried record, if any. At
@@ -949,7 +954,8 @@ struct Decoder::Impl {
         if (it != carry.end() && it->second.has_record) {
           s = Start{true, false, 0};
         } else if (chunk_seq == 0) {
-          s = Start{true, true, earliest ? *earliest : begin};
+          s = earliest ? Start{true, true, *earliest, earliest_index}
+                       : Start{true, true, begin, index};
         }
         resolved = true;
         break;
@@ -967,14 +973,17 @@ struct Decoder::Impl {
       if (q.stream != p.stream) continue;
       ++same;
       if (KindOf(d, b, e, q) != LineKind::kContinuation) {
-        s = Start{true, true, b};
+        s = Start{true, true, b, index - static_cast<uint64_t>(visited)};
         resolved = true;
         break;
       }
       earliest = b;
+      earliest_index = index - static_cast<uint64_t>(visited);
     }
     (void)resolved;
-    memo = Memo{chunk_seq, begin, s};
+    // Memos only move forward: a search for an earlier line (a record's
+    // start) must not make later searches walk again.
+    if (memo.seq != chunk_seq || memo.pos < begin) memo = Memo{chunk_seq, begin, s};
     return s;
   }
 
@@ -1017,11 +1026,13 @@ struct Decoder::Impl {
         done = true;
       }
     }
-    memo.seq = chunk_seq;
-    memo.pos = begin;
-    memo.found = result.found;
-    memo.us = result.us;
-    memo.quality = result.quality;
+    if (memo.seq != chunk_seq || memo.pos < begin) {
+      memo.seq = chunk_seq;
+      memo.pos = begin;
+      memo.found = result.found;
+      memo.us = result.us;
+      memo.quality = result.quality;
+    }
     if (result.found) {
       *us = result.us;
       *q = result.quality;
@@ -1057,9 +1068,11 @@ struct Decoder::Impl {
         break;
       }
     }
-    any_time_memo = any;
-    any_time_memo.seq = chunk_seq;
-    any_time_memo.pos = begin;
+    if (any_time_memo.seq != chunk_seq || any_time_memo.pos < begin) {
+      any_time_memo = any;
+      any_time_memo.seq = chunk_seq;
+      any_time_memo.pos = begin;
+    }
     if (!any.found) return false;
     *us = any.us;
     *q = any.quality;
@@ -1077,14 +1090,23 @@ struct Decoder::Impl {
 
   // Looks forward from a structlog header without a logger for the line
   // that ends its event ("... [logger] k=v").
-  void FindTrailingLogger(std::string_view d, size_t begin, uint64_t stream, LogRecord* out) {
-    size_t pos = d.find('\n', begin);
-    for (int n = 0; n < 64 && pos != std::string_view::npos && pos + 1 < d.size(); ++n) {
-      size_t b = pos + 1;
+  // The search stays inside the chunk: lines of an event cut by a chunk
+  // boundary, before it, keep an empty logger.
+  // from_line_start: begin is the first line to examine (a record carried
+  // into this chunk), not the header itself.
+  void FindTrailingLogger(std::string_view d, size_t begin, uint64_t stream, LogRecord* out,
+                          bool from_line_start = false) {
+    size_t b = begin;
+    if (!from_line_start) {
+      size_t nl = d.find('\n', begin);
+      if (nl == std::string_view::npos) return;
+      b = nl + 1;
+    }
+    for (int n = 0; n < 64 && b < d.size(); ++n) {
       size_t e = d.find('\n', b);
       if (e == std::string_view::npos) e = d.size();
-      pos = e;
       Peeled q = PeelAt(d.substr(b, e - b));
+      b = e + 1;
       if (q.stream != stream) continue;
       if (Classify(q.body) != LineKind::kContinuation) return;
       if (TrailingLogger(q.body, out)) return;
@@ -1126,7 +1148,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
   out->record_line = out->line;
 
   Peeled p = m.PeelAt(d.substr(begin, end - begin));
-  Impl::Start start = m.FindStart(d, begin, end, p);
+  Impl::Start start = m.FindStart(d, begin, end, index, p);
   const bool own_start = start.found && start.in_chunk && start.pos == begin;
   LogRecord head;
   bool have_head = false;
@@ -1135,8 +1157,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
       size_t se = d.find('\n', start.pos);
       if (se == std::string_view::npos) se = d.size();
       m.DecodeOwn(d, start.pos, se, &head);
-      const uint64_t k = index - CountNewlines(d.substr(start.pos, begin - start.pos));
-      head.line = chunk.LineNumber(k);
+      head.line = chunk.LineNumber(start.index);
       if (head.time_quality == TimeQuality::kNone) {
         int64_t us = 0;
         TimeQuality q = TimeQuality::kNone;
@@ -1150,7 +1171,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
     }
     have_head = true;
     if (head.logger.empty() && head.format == "structlog") {
-      m.FindTrailingLogger(d, start.in_chunk ? start.pos : 0, p.stream, &head);
+      m.FindTrailingLogger(d, start.in_chunk ? start.pos : 0, p.stream, &head, !start.in_chunk);
     }
   } else if (out->logger.empty() && out->format == "structlog") {
     m.FindTrailingLogger(d, begin, p.stream, out);
@@ -1239,12 +1260,12 @@ void Decoder::EndChunk(const Chunk& chunk) {
     auto [it, fresh] = next.try_emplace(p.stream);
     Impl::Carry& c = it->second;
     if (fresh) {
-      Impl::Start s = m.FindStart(d, begin, end, p);
+      Impl::Start s = m.FindStart(d, begin, end, IndexFromEnd(chunk, begin), p);
       if (s.found && s.in_chunk) {
         size_t se = d.find('\n', s.pos);
         if (se == std::string_view::npos) se = d.size();
         m.DecodeOwn(d, s.pos, se, &c.record);
-        c.record.line = chunk.LineNumber(IndexFromEnd(chunk, s.pos));
+        c.record.line = chunk.LineNumber(s.index);
         c.has_record = true;
       } else if (s.found) {
         c.record = m.carry[p.stream].record;

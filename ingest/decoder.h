@@ -35,7 +35,9 @@
 // shapes that begin records without one ("Simple auth manager | ...",
 // the Airflow ASCII banner, a Python warnings line). The search looks back
 // at most DecoderOptions::lookback_lines; what the previous chunk left open
-// is carried over, per stream.
+// is carried over, per stream. A structlog event spanning lines names its
+// logger on its last line; the header and its continuations look forward
+// for it within the chunk (64 lines at most).
 //
 // Time. Every record gets a UTC time when one can be known: its own (Z or an
 // offset: kExact; a local time read in DecoderOptions::zone: kAssumedZone),

@@ -125,8 +125,15 @@ class FramingReader final : public ChunkReader {
   }
 
   // Emits one output line with its origin.
+  // One call, one output line: a newline smuggled in through a field (an
+  // escaped "\n" in Docker's "time", journald's _HOSTNAME) becomes a space,
+  // so that origins_ always has exactly one entry per line.
   void Emit(std::string_view text, const LineOrigin& origin) {
+    const size_t start = out_.size();
     out_.append(text);
+    for (size_t i = start; i < out_.size(); ++i) {
+      if (out_[i] == '\n') out_[i] = ' ';
+    }
     out_.push_back('\n');
     origins_.push_back(origin);
   }

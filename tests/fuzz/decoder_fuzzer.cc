@@ -30,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data) + 1, size - 1);
   const uint64_t total_lines = ingest::CountNewlines(input) + 1;
 
-  auto src = ingest::NewMemorySource("/var/log/pods/ns_pod-0_uid/scheduler/0.log", input,
-                                     1760000000);
+  auto src =
+      ingest::NewMemorySource("/var/log/pods/ns_pod-0_uid/scheduler/0.log", input, 1760000000);
   ingest::LineReader::Options ro;
   ro.chunk_size = chunk_size;
   std::unique_ptr<ingest::ChunkReader> reader = ingest::NewFramingReader(src.get(), ro);

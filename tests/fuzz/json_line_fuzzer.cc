@@ -54,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // JSON line decoders: as given, and wrapped as a Docker line.
   for (const std::string& line :
-       {std::string(raw), "{\"log\":\"" + Escape(text) + "\\n\",\"stream\":\"stderr\",\"time\":\"2025-12-07T15:49:58Z\"}"}) {
+       {std::string(raw), "{\"log\":\"" + Escape(text) +
+                              "\\n\",\"stream\":\"stderr\",\"time\":\"2025-12-07T15:49:58Z\"}"}) {
     etiolog::LogRecord a, b;
     ingest::DecodeLine(line, {}, &a);
     ingest::DecodeLine(line, {}, &b);
