@@ -66,8 +66,9 @@ bool Hex4(std::string_view s, size_t pos, uint32_t* v) {
 
 // The value of "key":"..." in a flat JSON object text, unescaped; empty if
 // absent. Only for the short trailing keys of a Docker line.
-std::string_view FindStringValue(std::string_view s, std::string_view key, std::string* scratch) {
-  std::string pat = "\"" + std::string(key) + "\":\"";
+// pattern is the key with its quotes and the value's opening quote:
+// "\"stream\":\"".
+std::string_view FindStringValue(std::string_view s, std::string_view pat, std::string* scratch) {
   size_t p = s.find(pat);
   if (p == std::string_view::npos) return {};
   scratch->clear();
@@ -131,8 +132,10 @@ class FramingReader final : public ChunkReader {
   void Emit(std::string_view text, const LineOrigin& origin) {
     const size_t start = out_.size();
     out_.append(text);
-    for (size_t i = start; i < out_.size(); ++i) {
-      if (out_[i] == '\n') out_[i] = ' ';
+    if (std::memchr(text.data(), '\n', text.size()) != nullptr) {
+      for (size_t i = start; i < out_.size(); ++i) {
+        if (out_[i] == '\n') out_[i] = ' ';
+      }
     }
     out_.push_back('\n');
     origins_.push_back(origin);
@@ -255,8 +258,23 @@ class FramingReader final : public ChunkReader {
     size_t n = UnescapeJsonString(line.substr(kHead.size()), log);
     if (n == 0) return false;
     std::string_view rest = line.substr(kHead.size() + n);
-    *stream = FindStringValue(rest, "stream", &stream_buf_);
-    *time = FindStringValue(rest, "time", &time_buf_);
+    // The driver writes `,"stream":"stdout","time":"<RFC3339>"}`: take the
+    // values in place when they are there, search otherwise.
+    constexpr std::string_view kStream = ",\"stream\":\"", kTime = ",\"time\":\"";
+    if (StartsWith(rest, kStream)) {
+      size_t e = rest.find('"', kStream.size());
+      if (e != std::string_view::npos && StartsWith(rest.substr(e + 1), kTime)) {
+        size_t t = e + 1 + kTime.size();
+        size_t te = rest.find('"', t);
+        if (te != std::string_view::npos) {
+          *stream = rest.substr(kStream.size(), e - kStream.size());
+          *time = rest.substr(t, te - t);
+          return !time->empty();
+        }
+      }
+    }
+    *stream = FindStringValue(rest, "\"stream\":\"", &stream_buf_);
+    *time = FindStringValue(rest, "\"time\":\"", &time_buf_);
     return !time->empty();
   }
 
@@ -293,11 +311,17 @@ class FramingReader final : public ChunkReader {
 
   void EmitWrapped(std::string_view head, std::string_view text, const LineOrigin& origin) {
     // Text with inner newlines becomes several lines with the same origin.
+    if (std::memchr(head.data(), '\n', head.size()) != nullptr) {
+      line_buf_.assign(head);
+      for (char& c : line_buf_) c = c == '\n' ? ' ' : c;
+      head = line_buf_;
+    }
     for (;;) {
       size_t nl = text.find('\n');
-      line_buf_.assign(head);
-      line_buf_.append(text.substr(0, nl));
-      Emit(line_buf_, origin);
+      out_.append(head);
+      out_.append(text.substr(0, nl));
+      out_.push_back('\n');
+      origins_.push_back(origin);
       if (nl == std::string_view::npos) return;
       text.remove_prefix(nl + 1);
       if (text.empty()) return;
@@ -458,9 +482,14 @@ class FramingReader final : public ChunkReader {
 size_t UnescapeJsonString(std::string_view s, std::string* out) {
   size_t i = 0;
   while (i < s.size()) {
-    // Copy the run up to the next quote or backslash in one go.
-    size_t j = i;
-    while (j < s.size() && s[j] != '"' && s[j] != '\\') ++j;
+    // Copy the run up to the next quote or backslash in one go (two
+    // vectorised searches: backslashes are rare).
+    const void* q = std::memchr(s.data() + i, '"', s.size() - i);
+    const size_t quote =
+        q == nullptr ? s.size() : static_cast<size_t>(static_cast<const char*>(q) - s.data());
+    const void* b = std::memchr(s.data() + i, '\\', quote - i);
+    const size_t j =
+        b == nullptr ? quote : static_cast<size_t>(static_cast<const char*>(b) - s.data());
     out->append(s.substr(i, j - i));
     if (j >= s.size()) return 0;
     if (s[j] == '"') return j + 1;
