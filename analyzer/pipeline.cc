@@ -254,13 +254,6 @@ Status Pipeline::Ingest(ingest::Source* src, IngestStats* stats, const ProcessId
                     [&](Message&& m) { return writer.Apply(std::move(m)); });
 }
 
-Status Pipeline::IngestPath(const std::string& path, IngestStats* stats) {
-  rules::Matcher::ScratchPtr scratch = matcher_->NewScratch();
-  Writer writer(store_);
-  return ReadInput(*matcher_, options_, scratch.get(), ingest::InputSpec{path, {}}, stats,
-                   [&](Message&& m) { return writer.Apply(std::move(m)); });
-}
-
 Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* stats) {
   struct Slot {
     std::deque<Message> queue;

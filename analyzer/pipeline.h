@@ -80,10 +80,6 @@ class Pipeline {
   Status Ingest(ingest::Source* src, IngestStats* stats,
                 const ProcessIdentity& labels = ProcessIdentity());
 
-  // Opens path (a file, "-" or an archive) and ingests its streams on this
-  // thread. A path that cannot be opened is recorded in stats->errors.
-  Status IngestPath(const std::string& path, IngestStats* stats);
-
  private:
   const rules::Matcher* matcher_;
   db::Store* store_;

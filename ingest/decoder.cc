@@ -987,95 +987,63 @@ struct Decoder::Impl {
     return s;
   }
 
-  // Time of the nearest earlier timed line: same stream first (memoised),
-  // then carried, then any stream.
-  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, int64_t* us, TimeQuality* q) {
-    TimeMemo& memo = time_memo[stream];
-    const bool memo_valid = memo.seq == chunk_seq && memo.pos < begin;
+  // Walks back from the line at begin to the nearest line with a time of its
+  // own, among the lines of *stream (any stream if null), reusing and
+  // updating memo. At the chunk start the answer is fallback.
+  TimeMemo SearchTime(std::string_view d, size_t begin, const uint64_t* stream, TimeMemo* memo,
+                      const TimeMemo& fallback) {
+    const bool memo_valid = memo->seq == chunk_seq && memo->pos < begin;
     size_t b = 0, e = 0, pos = begin;
     int same = 0, visited = 0;
     TimeMemo result;
-    bool done = false;
-    while (!done && same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
+    while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
       if (!PrevLine(d, pos, &b, &e)) {
-        auto it = carry.find(stream);
-        if (it != carry.end() && it->second.time_quality != TimeQuality::kNone) {
-          result.found = true;
-          result.us = it->second.time_us;
-          result.quality = it->second.time_quality;
-        }
-        done = true;
+        result = fallback;
         break;
       }
       pos = b;
       ++visited;
-      if (memo_valid && b == memo.pos) {
-        result = memo;
-        done = true;
+      if (memo_valid && b == memo->pos) {
+        result = *memo;
         break;
       }
       Peeled pl = PeelAt(d.substr(b, e - b));
-      if (pl.stream != stream) continue;
+      if (stream != nullptr && pl.stream != *stream) continue;
       ++same;
-      int64_t t = 0;
-      TimeQuality tq = TimeQuality::kNone;
-      if (OwnTime(pl, &t, &tq)) {
+      if (OwnTime(pl, &result.us, &result.quality)) {
         result.found = true;
-        result.us = t;
-        result.quality = tq;
-        done = true;
-      }
-    }
-    if (memo.seq != chunk_seq || memo.pos < begin) {
-      memo.seq = chunk_seq;
-      memo.pos = begin;
-      memo.found = result.found;
-      memo.us = result.us;
-      memo.quality = result.quality;
-    }
-    if (result.found) {
-      *us = result.us;
-      *q = result.quality;
-      return true;
-    }
-    // Any stream.
-    const bool any_valid = any_time_memo.seq == chunk_seq && any_time_memo.pos < begin;
-    pos = begin;
-    visited = 0;
-    TimeMemo any;
-    while (visited < opt.lookback_lines) {
-      if (!PrevLine(d, pos, &b, &e)) {
-        if (have_global_time) {
-          any.found = true;
-          any.us = global_time_us;
-          any.quality = global_quality;
-        }
-        break;
-      }
-      pos = b;
-      ++visited;
-      if (any_valid && b == any_time_memo.pos) {
-        any = any_time_memo;
-        break;
-      }
-      Peeled pl = PeelAt(d.substr(b, e - b));
-      int64_t t = 0;
-      TimeQuality tq = TimeQuality::kNone;
-      if (OwnTime(pl, &t, &tq)) {
-        any.found = true;
-        any.us = t;
-        any.quality = tq;
         break;
       }
     }
-    if (any_time_memo.seq != chunk_seq || any_time_memo.pos < begin) {
-      any_time_memo = any;
-      any_time_memo.seq = chunk_seq;
-      any_time_memo.pos = begin;
+    if (memo->seq != chunk_seq || memo->pos < begin) {
+      *memo = result;
+      memo->seq = chunk_seq;
+      memo->pos = begin;
     }
-    if (!any.found) return false;
-    *us = any.us;
-    *q = any.quality;
+    return result;
+  }
+
+  // Time of the nearest earlier timed line: of the same stream (in this
+  // chunk, else carried), else of any stream.
+  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, int64_t* us, TimeQuality* q) {
+    TimeMemo carried;
+    auto it = carry.find(stream);
+    if (it != carry.end() && it->second.time_quality != TimeQuality::kNone) {
+      carried.found = true;
+      carried.us = it->second.time_us;
+      carried.quality = it->second.time_quality;
+    }
+    TimeMemo r = SearchTime(d, begin, &stream, &time_memo[stream], carried);
+    if (!r.found) {
+      TimeMemo global;
+      global.found = have_global_time;
+      global.us = global_time_us;
+      global.quality = global_quality;
+      r = SearchTime(d, begin, nullptr, &any_time_memo, global);
+    }
+    if (!r.found) return false;
+    *us = r.us;
+    *q = r.quality;
     return true;
   }
 

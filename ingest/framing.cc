@@ -422,13 +422,8 @@ class FramingReader final : public ChunkReader {
   Chunk Transform(const Chunk& in) {
     out_.clear();
     origins_.clear();
-    std::string_view d = in.data;
-    size_t pos = 0;
-    uint64_t k = 0;
-    while (pos < d.size()) {
-      size_t e = d.find('\n', pos);
-      if (e == std::string_view::npos) e = d.size();
-      std::string_view line = d.substr(pos, e - pos);
+    ForEachLine(in.data, [&](uint64_t k, size_t pos, size_t e) {
+      std::string_view line = in.data.substr(pos, e - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       const LineOrigin origin{in.offset + pos, in.first_line + k};
       switch (mode_) {
@@ -445,9 +440,7 @@ class FramingReader final : public ChunkReader {
           Emit(line, origin);
           break;
       }
-      pos = e + 1;
-      ++k;
-    }
+    });
     Chunk c;
     c.data = out_;
     c.lines = origins_.size();

@@ -117,6 +117,19 @@ class LineReader final : public ChunkReader {
 // Counts '\n' in data. Fast (vectorised by the compiler's memchr).
 uint64_t CountNewlines(std::string_view data);
 
+// Calls fn(index, begin, end) for each line of data, in order: index counts
+// from 0, [begin, end) excludes the '\n' (the last line may lack one).
+template <typename Fn>
+void ForEachLine(std::string_view data, Fn&& fn) {
+  size_t pos = 0;
+  for (uint64_t k = 0; pos < data.size(); ++k) {
+    size_t e = data.find('\n', pos);
+    if (e == std::string_view::npos) e = data.size();
+    fn(k, pos, e);
+    pos = e + 1;
+  }
+}
+
 }  // namespace etiolog::ingest
 
 #endif  // ETIOLOG_INGEST_LINE_READER_H_

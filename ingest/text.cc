@@ -5,6 +5,8 @@
 
 #include <simdjson.h>
 
+#include "ingest/line_reader.h"
+
 namespace etiolog::ingest {
 
 namespace {
@@ -57,11 +59,7 @@ bool IsCleanText(std::string_view text) {
 BadBytes CheckChunk(std::string_view data) {
   BadBytes out;
   if (data.empty() || IsCleanText(data)) return out;
-  size_t pos = 0;
-  uint64_t k = 0;
-  while (pos < data.size()) {
-    size_t e = data.find('\n', pos);
-    if (e == std::string_view::npos) e = data.size();
+  ForEachLine(data, [&](uint64_t k, size_t pos, size_t e) {
     std::string_view line = data.substr(pos, e - pos);
     const void* nul = std::memchr(line.data(), 0, line.size());
     const char* what = nullptr;
@@ -81,9 +79,7 @@ BadBytes CheckChunk(std::string_view data) {
       out.first_line_index = k;
       out.first_pos = pos + at;
     }
-    pos = e + 1;
-    ++k;
-  }
+  });
   return out;
 }
 

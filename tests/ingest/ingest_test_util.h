@@ -52,16 +52,11 @@ inline std::vector<DecodedSource> DecodeAllOf(Input* input, const DecoderOptions
         break;
       }
       if (c->data.empty()) break;
-      std::string_view d = c->data;
-      size_t pos = 0;
-      for (uint64_t k = 0; pos < d.size(); ++k) {
-        size_t e = d.find('\n', pos);
-        if (e == std::string_view::npos) e = d.size();
+      ForEachLine(c->data, [&](uint64_t k, size_t begin, size_t end) {
         LogRecord r;
-        decoder.Decode(*c, pos, e, k, &r);
+        decoder.Decode(*c, begin, end, k, &r);
         ds.lines[r.line] = r;
-        pos = e + 1;
-      }
+      });
       decoder.EndChunk(*c);
     }
     out.push_back(std::move(ds));
