@@ -641,6 +641,18 @@ bool ParseUvicorn(std::string_view s, LogRecord* out) {
   out->level = ParseLevel(s.substr(0, colon));
   out->format = "uvicorn";
   out->message.assign(Trim(s.substr(colon + 1)));
+  // "Started server process [51990]" names the process that prints it.
+  for (std::string_view marker : {"Started server process [", "Started parent process [",
+                                  "Finished server process [", "Stopping parent process ["}) {
+    if (StartsWith(out->message, marker)) {
+      int64_t pid = 0;
+      size_t i = marker.size();
+      while (i < out->message.size() && IsDigit(out->message[i]) && pid < (int64_t{1} << 40)) {
+        pid = pid * 10 + (out->message[i++] - '0');
+      }
+      if (i < out->message.size() && out->message[i] == ']') out->process.pid = pid;
+    }
+  }
   return true;
 }
 

@@ -82,6 +82,7 @@ TEST(Formats, UvicornLinesInheritTimeAndExceptionGroupIsOneRecord) {
   EXPECT_EQ(started.format, "uvicorn");
   EXPECT_EQ(started.level, Level::kInfo);
   EXPECT_EQ(started.message, "Started server process [51990]");
+  EXPECT_EQ(started.process.pid, 51990);
   ExpectTime(started, "2026-05-15T05:39:48.719647Z", TimeQuality::kInherited);
 
   const LogRecord& asgi = s.lines.at(21);  // ERROR:    Exception in ASGI application
