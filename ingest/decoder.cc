@@ -923,26 +923,24 @@ struct Decoder::Impl {
     return true;
   }
 
-  LineKind KindOf(std::string_view d, size_t begin, size_t end, const Peeled& p) {
+  // Classify, plus the one shape that needs context: an art line continues
+  // the banner if the stream's previous line (within 8 lines) is art too.
+  LineKind KindOf(std::string_view d, size_t begin, const Peeled& p) {
     LineKind k = Classify(p.body);
     if (k != LineKind::kArt) return k;
-    // An art line continues the banner if the stream's previous line is art.
-    size_t b, e;
-    if (PrevLine(d, begin, &b, &e)) {
-      for (int n = 0; n < 8 && true; ++n) {
-        Peeled q = PeelAt(d.substr(b, e - b));
-        if (q.stream == p.stream)
-          return Classify(q.body) == LineKind::kArt ? LineKind::kContinuation : LineKind::kStart;
-        if (!PrevLine(d, b, &b, &e)) break;
-      }
+    const uint64_t stream = p.stream;  // p may point into scratch, reused below.
+    size_t b = begin, e = 0;
+    for (int n = 0; n < 8 && PrevLine(d, b, &b, &e); ++n) {
+      Peeled q = PeelAt(d.substr(b, e - b));
+      if (q.stream != stream) continue;
+      return Classify(q.body) == LineKind::kArt ? LineKind::kContinuation : LineKind::kStart;
     }
-    (void)end;
     return LineKind::kStart;
   }
 
-  // The start of the record the line at [begin, end) belongs to.
-  Start FindStart(std::string_view d, size_t begin, size_t end, uint64_t index, const Peeled& p) {
-    LineKind k = KindOf(d, begin, end, p);
+  // The start of the record the line at begin (index in the chunk) belongs to.
+  Start FindStart(std::string_view d, size_t begin, uint64_t index, const Peeled& p) {
+    LineKind k = KindOf(d, begin, p);
     Start s;
     if (k != LineKind::kContinuation) {
       s = Start{true, true, begin, index};
@@ -954,7 +952,6 @@ struct Decoder::Impl {
     const bool memo_valid = memo.seq == chunk_seq && memo.pos < begin;
     size_t b = 0, e = 0, pos = begin;
     int same = 0, visited = 0;
-    bool resolved = false;
     std::optional<size_t> earliest;  // Earliest continuation of the stream seen.
     uint64_t earliest_index = 0;
     while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
@@ -969,7 +966,6 @@ struct Decoder::Impl {
           s = earliest ? Start{true, true, *earliest, earliest_index}
                        : Start{true, true, begin, index};
         }
-        resolved = true;
         break;
       }
       pos = b;
@@ -977,22 +973,19 @@ struct Decoder::Impl {
       if (memo_valid && b <= memo.pos) {
         if (b == memo.pos) {
           s = memo.start;
-          resolved = true;
           break;
         }
       }
       Peeled q = PeelAt(d.substr(b, e - b));
       if (q.stream != p.stream) continue;
       ++same;
-      if (KindOf(d, b, e, q) != LineKind::kContinuation) {
+      if (KindOf(d, b, q) != LineKind::kContinuation) {
         s = Start{true, true, b, index - static_cast<uint64_t>(visited)};
-        resolved = true;
         break;
       }
       earliest = b;
       earliest_index = index - static_cast<uint64_t>(visited);
     }
-    (void)resolved;
     // Memos only move forward: a search for an earlier line (a record's
     // start) must not make later searches walk again.
     if (memo.seq != chunk_seq || memo.pos < begin) memo = Memo{chunk_seq, begin, s};
@@ -1128,7 +1121,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
   out->record_line = out->line;
 
   Peeled p = m.PeelAt(d.substr(begin, end - begin));
-  Impl::Start start = m.FindStart(d, begin, end, index, p);
+  Impl::Start start = m.FindStart(d, begin, index, p);
   const bool own_start = start.found && start.in_chunk && start.pos == begin;
   LogRecord head;
   bool have_head = false;
@@ -1240,7 +1233,7 @@ void Decoder::EndChunk(const Chunk& chunk) {
     auto [it, fresh] = next.try_emplace(p.stream);
     Impl::Carry& c = it->second;
     if (fresh) {
-      Impl::Start s = m.FindStart(d, begin, end, IndexFromEnd(chunk, begin), p);
+      Impl::Start s = m.FindStart(d, begin, IndexFromEnd(chunk, begin), p);
       if (s.found && s.in_chunk) {
         size_t se = d.find('\n', s.pos);
         if (se == std::string_view::npos) se = d.size();
