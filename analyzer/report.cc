@@ -62,7 +62,9 @@ std::string RenderJson(const std::vector<Finding>& findings, const RunSummary& r
   r["lines"] = run.stats.lines;
   r["events"] = run.stats.events;
   r["capped_lines"] = run.stats.capped_lines;
+  r["bad_records"] = run.stats.bad_records;
   r["errors"] = run.stats.errors;
+  r["warnings"] = run.stats.warnings;
   r["deployment"] = run.deployment;
   r["packs"] = run.packs;
   root["run"] = r;
@@ -94,6 +96,7 @@ std::string RenderText(const std::vector<Finding>& findings, const RunSummary& r
   out << "etiolog: read " << run.stats.sources << " source(s), " << run.stats.lines << " lines; "
       << run.stats.events << " events";
   if (run.stats.capped_lines) out << "; " << run.stats.capped_lines << " over-long lines cut";
+  if (run.stats.bad_records) out << "; " << run.stats.bad_records << " lines with bad bytes";
   out << "\n\n";
   if (findings.empty()) {
     out << "No finding: nothing in these logs points to a JWT signing-key problem.\n";
