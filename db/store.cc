@@ -125,6 +125,7 @@ CREATE TABLE instances(
   component      TEXT NOT NULL,
   host           TEXT NOT NULL,
   slot           TEXT NOT NULL,
+  name           TEXT NOT NULL DEFAULT '',
   pid            INTEGER,
   start_event_id INTEGER,
   stop_event_id  INTEGER,
@@ -146,13 +147,15 @@ CREATE TABLE failure_bursts(
   last_us        INTEGER,
   first_event_id INTEGER,
   last_event_id  INTEGER,
-  events         INTEGER NOT NULL DEFAULT 0
+  events         INTEGER NOT NULL DEFAULT 0,
+  occurrences    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX failure_bursts_instance ON failure_bursts(instance_id, surface);
 CREATE TABLE burst_kinds(
   burst_id       INTEGER NOT NULL,
   kind           TEXT NOT NULL,
   events         INTEGER NOT NULL,
+  occurrences    INTEGER NOT NULL,
   first_event_id INTEGER NOT NULL,
   PRIMARY KEY(burst_id, kind)
 ) WITHOUT ROWID;

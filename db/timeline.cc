@@ -35,6 +35,14 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 // rows. Every statement is idempotent; docs/store-schema.md explains each.
 constexpr char kDeriveSql[] = R"sql(
 UPDATE instances SET prev_id = NULL, rollout_id = NULL;
+UPDATE instances SET seq = (SELECT count(*) FROM instances p
+                            WHERE p.stream_id = instances.stream_id AND p.id < instances.id);
+UPDATE instances SET name = CASE
+    WHEN host <> '' THEN host
+    WHEN slot LIKE 'k8s:%' THEN substr(slot, 5)
+    ELSE (SELECT substr(s.path, length(rtrim(s.path, replace(s.path, '/', ''))) + 1)
+          FROM streams st JOIN sources s ON s.id = st.source_id
+          WHERE st.id = instances.stream_id) END;
 UPDATE instances SET first_us = CASE
     WHEN seq = 0 AND start_event_id IS NULL THEN coalesce(
       (SELECT s.first_time_us FROM streams st JOIN sources s ON s.id = st.source_id
@@ -48,10 +56,7 @@ UPDATE instances SET last_us = coalesce(
     (SELECT s.last_time_us FROM streams st JOIN sources s ON s.id = st.source_id
       WHERE st.id = instances.stream_id),
     last_event_us);
-UPDATE instances SET last_us = last_event_us
-  WHERE last_event_us > last_us AND stop_event_id IS NULL
-    AND NOT EXISTS (SELECT 1 FROM instances n
-                    WHERE n.stream_id = instances.stream_id AND n.seq > instances.seq);
+UPDATE instances SET last_us = last_event_us WHERE last_event_us > last_us;
 UPDATE instances SET prev_id = coalesce(
     (SELECT p.id FROM instances p
       WHERE p.stream_id = instances.stream_id AND p.seq < instances.seq
@@ -204,11 +209,33 @@ struct Timeline::Instance {
   }
 };
 
+namespace {
+
+// Counts events, and occurrences: consecutive events at the same time are
+// one occurrence (a failure logged as an error line and again as the last
+// line of its traceback).
+struct Tally {
+  int64_t events = 0;
+  int64_t occurrences = 0;
+  int64_t first_event = 0;
+  std::optional<int64_t> last_time;
+
+  void Add(int64_t id, const std::optional<int64_t>& t) {
+    ++events;
+    if (first_event == 0) first_event = id;
+    if (!t || !last_time || *t != *last_time) ++occurrences;
+    last_time = t;
+  }
+};
+
+}  // namespace
+
 struct Timeline::Burst {
   int64_t id = 0;
   std::optional<int64_t> first_us, last_us;
-  int64_t first_event = 0, last_event = 0, events = 0;
-  std::map<std::string, std::pair<int64_t, int64_t>> kinds;  // kind -> (events, first id).
+  int64_t last_event = 0;
+  Tally all;
+  std::map<std::string, Tally> kinds;
   bool dirty = false;
 };
 
@@ -417,16 +444,13 @@ void Timeline::Record(const EventFacts& e, const Placement& p, int64_t event_id,
   inst.dirty = true;
   if (p.burst_id != 0) {
     Burst& b = s->bursts[std::string(e.surface)];
-    ++b.events;
-    if (b.first_event == 0) b.first_event = event_id;
+    b.all.Add(event_id, e.time_us);
+    b.kinds[std::string(e.kind)].Add(event_id, e.time_us);
     b.last_event = event_id;
     if (e.time_us) {
       if (!b.first_us || *e.time_us < *b.first_us) b.first_us = e.time_us;
       if (!b.last_us || *e.time_us > *b.last_us) b.last_us = e.time_us;
     }
-    auto& k = b.kinds[std::string(e.kind)];
-    if (k.first == 0) k.second = event_id;
-    ++k.first;
     b.dirty = true;
   }
   if (!s->any || e.offset != s->last_offset) s->rules_at_last.clear();
@@ -473,28 +497,30 @@ Status Timeline::FlushBurst(Burst* b) {
   if (!update_burst_) {
     ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
                                     "UPDATE failure_bursts SET first_us = ?, last_us = ?, "
-                                    "first_event_id = ?, last_event_id = ?, events = ? "
-                                    "WHERE id = ?",
+                                    "first_event_id = ?, last_event_id = ?, events = ?, "
+                                    "occurrences = ? WHERE id = ?",
                                     "update burst", &update_burst_));
     ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
                                     "INSERT OR REPLACE INTO burst_kinds(burst_id, kind, events, "
-                                    "first_event_id) VALUES(?,?,?,?)",
+                                    "occurrences, first_event_id) VALUES(?,?,?,?,?)",
                                     "update burst kinds", &upsert_burst_kind_));
   }
   sqlite3_stmt* u = update_burst_.get();
   BindOptional(u, 1, b->first_us);
   BindOptional(u, 2, b->last_us);
-  BindNonZero(u, 3, b->first_event);
+  BindNonZero(u, 3, b->all.first_event);
   BindNonZero(u, 4, b->last_event);
-  sqlite3_bind_int64(u, 5, b->events);
-  sqlite3_bind_int64(u, 6, b->id);
+  sqlite3_bind_int64(u, 5, b->all.events);
+  sqlite3_bind_int64(u, 6, b->all.occurrences);
+  sqlite3_bind_int64(u, 7, b->id);
   ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "update burst"));
   for (const auto& [kind, n] : b->kinds) {
     sqlite3_stmt* k = upsert_burst_kind_.get();
     sqlite3_bind_int64(k, 1, b->id);
     BindText(k, 2, kind);
-    sqlite3_bind_int64(k, 3, n.first);
-    sqlite3_bind_int64(k, 4, n.second);
+    sqlite3_bind_int64(k, 3, n.events);
+    sqlite3_bind_int64(k, 4, n.occurrences);
+    sqlite3_bind_int64(k, 5, n.first_event);
     ETIOLOG_RETURN_IF_ERROR(StepDone(db_, k, "update burst kinds"));
   }
   b->dirty = false;
