@@ -117,7 +117,7 @@ Result<std::string> Diagnoser::DetectDeployment(const db::Store& store) {
   Result<db::Table> t = store.Query(
       "SELECT 'path', path FROM sources UNION ALL "
       "SELECT 'host', host FROM streams WHERE host <> '' UNION ALL "
-      "SELECT 'journald', count(*) FROM (SELECT 1 FROM events WHERE format = 'journald' LIMIT 1)",
+      "SELECT 'journald', count(*) FROM streams WHERE format = 'journald'",
       {}, "deployment");
   if (!t.ok()) return t.status();
   bool kubernetes = false, systemd = false, compose = false;

@@ -116,6 +116,7 @@ CREATE TABLE streams(
   source_id INTEGER NOT NULL REFERENCES sources(id),
   host      TEXT NOT NULL,
   slot      TEXT NOT NULL,
+  format    TEXT NOT NULL DEFAULT '',
   UNIQUE(source_id, host)
 );
 CREATE TABLE instances(
@@ -401,6 +402,7 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
     facts.rule = e.rule;
     facts.surface = e.surface;
     facts.component = r.process.component;
+    facts.format = r.format;
     if (r.time_quality != TimeQuality::kNone) facts.time_us = r.time_us;
     facts.pid = r.process.pid;
     Result<internal::Placement> place = timeline_->Place(facts);

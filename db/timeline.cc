@@ -259,7 +259,8 @@ void Timeline::Reset() {
   dirty_streams_.clear();
 }
 
-Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_view host) {
+Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_view host,
+                                              std::string_view format) {
   auto key = std::make_pair(source_id, std::string(host));
   if (auto it = streams_.find(key); it != streams_.end()) return it->second.get();
   auto s = std::make_unique<Stream>();
@@ -295,14 +296,15 @@ Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_vie
     sqlite3_reset(p);
     s->slot = ProcessSlot(path, host);
     if (!insert_stream_) {
-      ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
-                                      "INSERT INTO streams(source_id, host, slot) VALUES(?,?,?)",
-                                      "insert stream", &insert_stream_));
+      ETIOLOG_RETURN_IF_ERROR(
+          Prepare(db_, "INSERT INTO streams(source_id, host, slot, format) VALUES(?,?,?,?)",
+                  "insert stream", &insert_stream_));
     }
     sqlite3_stmt* ins = insert_stream_.get();
     sqlite3_bind_int64(ins, 1, source_id);
     BindText(ins, 2, host);
     BindText(ins, 3, s->slot);
+    BindText(ins, 4, format);
     ETIOLOG_RETURN_IF_ERROR(StepDone(db_, ins, "insert stream"));
     s->id = sqlite3_last_insert_rowid(db_);
     s->live = true;
@@ -365,7 +367,7 @@ Status Timeline::OpenInstance(Stream* s, bool move_trailing) {
 }
 
 Result<Placement> Timeline::Place(const EventFacts& e) {
-  Result<Stream*> got = GetStream(e.source_id, e.host);
+  Result<Stream*> got = GetStream(e.source_id, e.host, e.format);
   if (!got.ok()) return got.status();
   Stream* s = *got;
   Placement p;
@@ -555,7 +557,7 @@ Status Timeline::RebuildStream(int64_t stream_id) {
     sqlite3_bind_int64(del.get(), 1, stream_id);
     ETIOLOG_RETURN_IF_ERROR(StepDone(db_, del.get(), "rebuild stream"));
   }
-  Result<Stream*> got = GetStream(source_id, host);
+  Result<Stream*> got = GetStream(source_id, host, "");
   if (!got.ok()) return got.status();
   Stream* s = *got;
   s->inst = Instance();
@@ -637,20 +639,26 @@ Status Timeline::Finalize() {
   {
     Stmt q;
     ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
-                                    "SELECT DISTINCT source_id, host FROM events "
-                                    "WHERE instance_id IS NULL AND stream_id IS NULL",
+                                    "SELECT source_id, host, min(format) FROM events "
+                                    "WHERE instance_id IS NULL AND stream_id IS NULL "
+                                    "GROUP BY source_id, host",
                                     "assign streams", &q));
-    std::vector<std::pair<int64_t, std::string>> missing;
+    struct Missing {
+      int64_t source_id;
+      std::string host, format;
+    };
+    std::vector<Missing> missing;
     while (sqlite3_step(q.get()) == SQLITE_ROW) {
-      missing.emplace_back(sqlite3_column_int64(q.get(), 0), ColumnText(q.get(), 1));
+      missing.push_back(Missing{sqlite3_column_int64(q.get(), 0), ColumnText(q.get(), 1),
+                                ColumnText(q.get(), 2)});
     }
     Stmt upd;
     ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
                                     "UPDATE events SET stream_id = ? WHERE source_id = ? AND "
                                     "host = ? AND instance_id IS NULL AND stream_id IS NULL",
                                     "assign streams", &upd));
-    for (const auto& [source_id, host] : missing) {
-      Result<Stream*> s = GetStream(source_id, host);
+    for (const auto& [source_id, host, format] : missing) {
+      Result<Stream*> s = GetStream(source_id, host, format);
       if (!s.ok()) return s.status();
       sqlite3_bind_int64(upd.get(), 1, (*s)->id);
       sqlite3_bind_int64(upd.get(), 2, source_id);

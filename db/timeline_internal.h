@@ -72,6 +72,7 @@ struct EventFacts {
   std::string_view rule;
   std::string_view surface;
   std::string_view component;
+  std::string_view format;  // Line format of the event ("structlog", "journald", ...).
   std::optional<int64_t> time_us;
   int64_t pid = 0;
 };
@@ -120,7 +121,9 @@ class Timeline {
   struct Burst;
   struct Member;
 
-  Result<Stream*> GetStream(int64_t source_id, std::string_view host);
+  // Returns the stream of (source_id, host), creating it (with the format of
+  // its first event) if new.
+  Result<Stream*> GetStream(int64_t source_id, std::string_view host, std::string_view format);
   Status OpenInstance(Stream* s, bool move_trailing);
   Status RebuildStream(int64_t stream_id);
   Status FlushInstance(Instance* inst);

@@ -260,6 +260,14 @@ void Run(int64_t n, const std::vector<etiolog::rules::Cause>& causes) {
     std::printf("    %-32s %-14s %.2f\n", finding.cause.c_str(), finding.surface.c_str(),
                 finding.confidence);
   }
+  std::printf("  per cause (detect + evidence):\n");
+  for (const auto& cause : causes) {
+    etiolog::analyzer::Diagnoser one({cause});
+    const auto g = Clock::now();
+    Result<std::vector<etiolog::analyzer::Finding>> r = one.Diagnose(**store);
+    Die(r.status(), "diagnose one cause");
+    std::printf("    %-32s %8.3f s\n", cause.id.c_str(), Seconds(g, Clock::now()));
+  }
 }
 
 }  // namespace
