@@ -76,6 +76,22 @@ void IndentBlock(std::ostringstream& out, const std::string& text, const char* i
   while (std::getline(in, line)) out << indent << line << "\n";
 }
 
+// Like IndentBlock, and wraps lines longer than width at spaces.
+void WrapBlock(std::ostringstream& out, const std::string& text, const char* indent, size_t width) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    while (line.size() > width) {
+      size_t cut = line.rfind(' ', width);
+      if (cut == std::string::npos || cut == 0) cut = line.find(' ', width);
+      if (cut == std::string::npos) break;
+      out << indent << line.substr(0, cut) << "\n";
+      line.erase(0, cut + 1);
+    }
+    out << indent << line << "\n";
+  }
+}
+
 }  // namespace
 
 std::string FormatTime(const EvidenceLine& line) {
@@ -139,8 +155,12 @@ std::string RenderText(const std::vector<Finding>& findings, const RunSummary& r
     out << "[" << ++n << "] " << f.cause << "  (confidence " << conf;
     if (!f.surface.empty()) out << ", surface " << f.surface;
     out << ")\n";
-    out << "    " << f.title << "\n\n";
-    IndentBlock(out, f.summary, "    ");
+    out << "    " << f.title << "\n";
+    if (f.confidence < 0.5) {
+      out << "    (not certain: the logs do not show enough to be sure)\n";
+    }
+    out << "\n";
+    WrapBlock(out, f.summary, "    ", 96);
     if (!f.evidence.empty()) {
       out << "\n    Evidence:\n";
       for (const auto& e : f.evidence) {
