@@ -14,6 +14,7 @@
 // failures, auth-manager markers. Deterministic (fixed seed).
 //
 // Usage: diagnosis_bench [EVENTS...]   (default: 100000 1000000)
+//        ETIOLOG_BENCH_STORE=DIR keeps the stores in DIR for inspection.
 
 #include <chrono>
 #include <cstdio>
@@ -220,7 +221,11 @@ int64_t Fill(Store* store, int64_t n) {
 }
 
 void Run(int64_t n, const std::vector<etiolog::rules::Cause>& causes) {
-  Result<std::unique_ptr<Store>> store = Store::Open("");
+  // ETIOLOG_BENCH_STORE=DIR keeps each store as DIR/<n>.db, for sqlite3.
+  const char* keep = std::getenv("ETIOLOG_BENCH_STORE");
+  const std::string path = keep ? std::string(keep) + "/" + std::to_string(n) + ".db" : "";
+  if (!path.empty()) std::remove(path.c_str());
+  Result<std::unique_ptr<Store>> store = Store::Open(path);
   Die(store.status(), "open store");
   const auto a = Clock::now();
   const int64_t events = Fill(store->get(), n);
