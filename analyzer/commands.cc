@@ -60,6 +60,11 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
     err << "etiolog: " << findings.status().message() << "\n";
     return kExitUsage;
   }
+  st = SaveFindings(*findings, store->get());
+  if (!st.ok()) {
+    err << "etiolog: " << st.message() << "\n";
+    return kExitFatal;
+  }
   Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
   run.deployment = deployment.ok() ? *deployment : "default";
   if (options.format == "json") {

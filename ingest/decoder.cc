@@ -1028,8 +1028,12 @@ struct Decoder::Impl {
     return result;
   }
 
-  // Time of the nearest earlier timed line: of the same stream (in this
-  // chunk, else carried), else of any stream.
+  // Time of the nearest earlier timed line. Two candidates: the stream's
+  // own last time (in this chunk, else carried) and the nearest timed line of
+  // any stream. Interleaved output (`docker compose up`, `logs -f`) is in
+  // arrival order, so the neighbour of any stream is the closer estimate;
+  // but a line never precedes its own stream's previous line, so a
+  // neighbour earlier than that (output grouped per container) loses.
   bool InheritTime(std::string_view d, size_t begin, uint64_t stream, int64_t* us, TimeQuality* q) {
     TimeMemo carried;
     auto it = carry.find(stream);
@@ -1038,14 +1042,14 @@ struct Decoder::Impl {
       carried.us = it->second.time_us;
       carried.quality = it->second.time_quality;
     }
-    TimeMemo r = SearchTime(d, begin, &stream, &time_memo[stream], carried);
-    if (!r.found) {
-      TimeMemo global;
-      global.found = have_global_time;
-      global.us = global_time_us;
-      global.quality = global_quality;
-      r = SearchTime(d, begin, nullptr, &any_time_memo, global);
-    }
+    TimeMemo own = SearchTime(d, begin, &stream, &time_memo[stream], carried);
+    TimeMemo global;
+    global.found = have_global_time;
+    global.us = global_time_us;
+    global.quality = global_quality;
+    TimeMemo any = SearchTime(d, begin, nullptr, &any_time_memo, global);
+    TimeMemo r = own;
+    if (any.found && (!own.found || any.us >= own.us)) r = any;
     if (!r.found) return false;
     *us = r.us;
     *q = r.quality;

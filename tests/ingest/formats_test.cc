@@ -276,7 +276,10 @@ TEST(Formats, ComposeInterleavedStreamsAndDoubledPrefixes) {
   const LogRecord& uv = s.lines.at(3);
   EXPECT_EQ(uv.process.host, "airflow-apiserver-1");
   EXPECT_EQ(uv.process.component, "api-server");
-  ExpectTime(uv, "2025-12-07T15:49:58.104233Z", TimeQuality::kInherited);
+  // Interleaved output is in arrival order: the nearest timed line of any
+  // stream (the scheduler's, later than the api-server's own last time) is
+  // the closer estimate.
+  ExpectTime(uv, "2025-12-07T15:49:58.211511Z", TimeQuality::kInherited);
   // The scheduler's traceback, interleaved with api-server lines, belongs
   // to the scheduler's record.
   const LogRecord& exc = s.lines.at(7);
@@ -292,6 +295,25 @@ TEST(Formats, ComposeInterleavedStreamsAndDoubledPrefixes) {
   EXPECT_EQ(fail.level, Level::kError);
   EXPECT_EQ(s.lines.at(8).process.component, "scheduler");
   ExpectTime(s.lines.at(10), "2025-12-07T15:50:11.5Z", TimeQuality::kInherited);
+}
+
+TEST(Formats, InheritedTimeNeverPrecedesTheStreamsOwnLastTime) {
+  // Output grouped per container (`docker compose logs` of stopped
+  // containers): the scheduler's block is older than the api-server's, so
+  // its times must not be inherited by api-server lines.
+  std::string text =
+      "airflow-apiserver-1  | 2025-12-07T16:00:00.000000Z [info     ] a [x]\n"
+      "airflow-scheduler-1  | 2025-12-07T15:00:00.000000Z [info     ] b [y]\n"
+      "airflow-apiserver-1  | INFO:     Started server process [7]\n";
+  auto src = NewMemorySource("grouped.log", text);
+  LineReader reader(src.get());
+  Result<Chunk> c = reader.Next();
+  ASSERT_TRUE(c.ok());
+  Decoder d("grouped.log", DecoderOptions());
+  LogRecord r;
+  size_t begin = text.rfind("airflow-apiserver-1");
+  d.Decode(*c, begin, text.size() - 1, 2, &r);
+  ExpectTime(r, "2025-12-07T16:00:00Z", TimeQuality::kInherited);
 }
 
 TEST(Formats, AnsiColourAndCrlf) {
