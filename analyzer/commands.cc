@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "analyzer/commands.h"
 
-#include <algorithm>
-#include <filesystem>
-#include <system_error>
-
 #include "analyzer/diagnoser.h"
 #include "analyzer/report.h"
 #include "db/store.h"
@@ -12,29 +8,6 @@
 #include "rules/pack.h"
 
 namespace etiolog::analyzer {
-
-std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths,
-                                     std::vector<std::string>* errors) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> out;
-  for (const std::string& p : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(p, ec)) {
-      out.push_back(p);
-      continue;
-    }
-    std::vector<std::string> files;
-    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      std::error_code fec;
-      if (it->is_regular_file(fec)) files.push_back(it->path().string());
-    }
-    if (ec) errors->push_back(p + ": " + ec.message());
-    std::sort(files.begin(), files.end());
-    out.insert(out.end(), files.begin(), files.end());
-  }
-  return out;
-}
 
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err) {
   Result<rules::PackSet> packs = rules::LoadPacks(options.builtin_rules, options.rule_files);
@@ -56,17 +29,21 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   }
   RunSummary run;
   run.packs = packs->files;
-  std::vector<std::string> files = ExpandPaths(options.paths, &run.stats.errors);
+  std::vector<ingest::InputSpec> given;
+  for (size_t i = 0; i < options.paths.size(); ++i) {
+    given.push_back(
+        {options.paths[i], i < options.labels.size() ? options.labels[i] : ProcessIdentity()});
+  }
+  ingest::Enumeration inputs = ingest::EnumerateInputs(given, options.enumerate);
+  run.stats.errors = std::move(inputs.errors);
   Pipeline pipeline(matcher->get(), store->get(), options.ingest);
-  for (const std::string& f : files) {
-    Status st = pipeline.IngestPath(f, &run.stats);
-    if (!st.ok()) {
-      err << "etiolog: " << st.message() << "\n";
-      return kExitFatal;
-    }
+  if (Status st = pipeline.Run(inputs.inputs, &run.stats); !st.ok()) {
+    err << "etiolog: " << st.message() << "\n";
+    return kExitFatal;
   }
   for (const std::string& e : run.stats.errors) err << "etiolog: " << e << "\n";
-  if (run.stats.sources == 0 && !run.stats.errors.empty()) {
+  for (const std::string& w : run.stats.warnings) err << "etiolog: warning: " << w << "\n";
+  if (run.stats.sources == 0 && run.stats.lines == 0 && !run.stats.errors.empty()) {
     err << "etiolog: no input could be read\n";
     return kExitFatal;
   }
@@ -83,6 +60,11 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
     err << "etiolog: " << findings.status().message() << "\n";
     return kExitUsage;
   }
+  st = SaveFindings(*findings, store->get());
+  if (!st.ok()) {
+    err << "etiolog: " << st.message() << "\n";
+    return kExitFatal;
+  }
   Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
   run.deployment = deployment.ok() ? *deployment : "default";
   if (options.format == "json") {
@@ -90,6 +72,7 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   } else {
     RunSummary quiet = run;
     quiet.stats.errors.clear();  // Already on stderr.
+    quiet.stats.warnings.clear();
     out << RenderText(*findings, quiet);
   }
   if (!run.stats.errors.empty()) return kExitPartial;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "analyzer/pipeline.h"
+#include "ingest/input_set.h"
 
 namespace etiolog::analyzer {
 
@@ -31,7 +32,11 @@ inline constexpr int kExitPartial = 3;
 inline constexpr int kExitFatal = 4;
 
 struct AnalyzeOptions {
-  std::vector<std::string> paths;       // Files or directories (recursive).
+  std::vector<std::string> paths;       // Files, directories (recursive), "-"
+                                        // for standard input; archives too.
+  std::vector<ProcessIdentity> labels;  // labels[i] (if present) applies to
+                                        // paths[i] (--label).
+  ingest::EnumerateOptions enumerate;   // --include / --exclude globs.
   std::string format = "text";          // "text" or "json".
   std::vector<std::string> rule_files;  // Extra packs, after the built-in one.
   bool builtin_rules = true;            // Load the built-in packs.
@@ -42,12 +47,6 @@ struct AnalyzeOptions {
 };
 
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err);
-
-// Expands directories into the regular files below them, sorted by path;
-// files are kept as given. Paths that do not exist are kept too, so that
-// opening them reports the error.
-std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths,
-                                     std::vector<std::string>* errors);
 
 }  // namespace etiolog::analyzer
 

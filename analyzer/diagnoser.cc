@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
+//
+// For each cause: run detect (with :cause bound); each row becomes a
+// finding whose facts are the row's visible columns; its evidence queries
+// run with every column (hidden ones too) as parameters, stopping after the
+// query's limit. Then suppression, ranking and fingerprints. Everything the
+// diagnosis knows about a system is in the causes' SQL.
+
 #include "analyzer/diagnoser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace etiolog::analyzer {
 
 namespace {
 
+// The process of an evidence line is its instance's (the majority of the
+// instance's lines) when known: a single line can be misleading, e.g. a
+// library logger named after another component.
 const char kEvidenceSql[] =
-    "SELECT s.path, e.line, e.time_us, e.time_quality, e.kind, e.component, e.host, "
-    "e.pid, e.text FROM events e JOIN sources s ON s.id = e.source_id WHERE e.id = :id";
+    "SELECT s.path, e.line, e.time_us, e.time_quality, e.kind, "
+    "coalesce(nullif(i.component, ''), e.component), e.host, coalesce(e.pid, i.pid), e.text, "
+    "e.instance_id "
+    "FROM events e JOIN sources s ON s.id = e.source_id "
+    "LEFT JOIN instances i ON i.id = e.instance_id WHERE e.id = :id";
 
 std::string Fingerprint(const std::string& text) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a 64.
@@ -28,6 +43,7 @@ std::string Fingerprint(const std::string& text) {
 int64_t AsInt(const db::Value& v) {
   if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
   if (std::holds_alternative<double>(v)) return static_cast<int64_t>(std::get<double>(v));
+  if (std::holds_alternative<std::string>(v)) return std::atoll(std::get<std::string>(v).c_str());
   return 0;
 }
 
@@ -36,6 +52,37 @@ double AsDouble(const db::Value& v) {
   if (std::holds_alternative<int64_t>(v)) return static_cast<double>(std::get<int64_t>(v));
   if (std::holds_alternative<std::string>(v)) return std::atof(std::get<std::string>(v).c_str());
   return 0;
+}
+
+// Kubernetes pod names of Deployments: <name>-<replicaset hash>-<5 chars>,
+// e.g. airflow-api-server-7d9f8b6c4-x2x9k.
+bool LooksLikePodName(std::string_view s) {
+  auto alnum = [](std::string_view part, size_t min, size_t max) {
+    if (part.size() < min || part.size() > max) return false;
+    return std::all_of(part.begin(), part.end(), [](char c) {
+      return std::islower(static_cast<unsigned char>(c)) ||
+             std::isdigit(static_cast<unsigned char>(c));
+    });
+  };
+  const size_t last = s.rfind('-');
+  if (last == std::string_view::npos || last == 0) return false;
+  const size_t prev = s.rfind('-', last - 1);
+  if (prev == std::string_view::npos || prev == 0) return false;
+  return alnum(s.substr(last + 1), 5, 5) && alnum(s.substr(prev + 1, last - prev - 1), 6, 10);
+}
+
+// docker compose container names: <project>-<service>-<n> (or _<n>).
+bool LooksLikeComposeName(std::string_view s) {
+  size_t i = s.size();
+  while (i > 0 && std::isdigit(static_cast<unsigned char>(s[i - 1]))) --i;
+  return i < s.size() && i >= 2 && (s[i - 1] == '-' || s[i - 1] == '_');
+}
+
+std::string_view Basename(std::string_view path) {
+  size_t slash = path.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  size_t dot = base.find('.');
+  return dot == std::string_view::npos ? base : base.substr(0, dot);
 }
 
 }  // namespace
@@ -68,17 +115,33 @@ Diagnoser::Diagnoser(std::vector<rules::Cause> causes, const DiagnoseOptions& op
 
 Result<std::string> Diagnoser::DetectDeployment(const db::Store& store) {
   Result<db::Table> t = store.Query(
-      "SELECT "
-      " (SELECT count(*) FROM sources WHERE path LIKE '%/var/log/pods/%' "
-      "    OR path LIKE '%/var/log/containers/%') AS k8s, "
-      " (SELECT count(*) FROM events WHERE format = 'journald') AS journald, "
-      " (SELECT count(*) FROM events WHERE host GLOB '*[-_][0-9]') AS compose",
+      "SELECT 'path', path FROM sources UNION ALL "
+      "SELECT 'host', host FROM streams WHERE host <> '' UNION ALL "
+      "SELECT 'journald', count(*) FROM streams WHERE format = 'journald'",
       {}, "deployment");
   if (!t.ok()) return t.status();
-  const auto& row = t->rows.at(0);
-  if (AsInt(row[0]) > 0) return std::string("kubernetes");
-  if (AsInt(row[1]) > 0) return std::string("systemd");
-  if (AsInt(row[2]) > 0) return std::string("docker-compose");
+  bool kubernetes = false, systemd = false, compose = false;
+  for (const auto& row : t->rows) {
+    const std::string what = db::ValueToString(row[0]);
+    const std::string v = db::ValueToString(row[1]);
+    if (what == "path") {
+      if (v.find("log/pods/") != std::string::npos ||
+          v.find("log/containers/") != std::string::npos || LooksLikePodName(Basename(v))) {
+        kubernetes = true;
+      }
+    } else if (what == "host") {
+      if (LooksLikePodName(v)) {
+        kubernetes = true;
+      } else if (LooksLikeComposeName(v)) {
+        compose = true;
+      }
+    } else if (what == "journald" && AsInt(row[1]) > 0) {
+      systemd = true;
+    }
+  }
+  if (kubernetes) return std::string("kubernetes");
+  if (systemd) return std::string("systemd");
+  if (compose) return std::string("docker-compose");
   return std::string("default");
 }
 
@@ -88,7 +151,7 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
   std::vector<Finding> findings;
   for (const rules::Cause& cause : causes_) {
     const std::string where = cause.where.ToString() + ": cause '" + cause.id + "'";
-    Result<db::Table> rows = store.Query(cause.detect, {}, where + " detect");
+    Result<db::Table> rows = store.Query(cause.detect, {{"cause", cause.id}}, where + " detect");
     if (!rows.ok()) return rows.status();
     for (const auto& row : rows->rows) {
       Finding f;
@@ -99,11 +162,13 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
       for (size_t c = 0; c < rows->columns.size(); ++c) {
         const std::string& name = rows->columns[c];
         params[name] = row[c];
+        if (name.rfind('_', 0) == 0) continue;  // Hidden: a parameter only.
         f.facts.emplace_back(name, db::ValueToString(row[c]));
         if (name == "confidence") f.confidence = std::clamp(AsDouble(row[c]), 0.0, 1.0);
         if (name == "surface") f.surface = db::ValueToString(row[c]);
         if (name.rfind("scope", 0) == 0) scope += "|" + db::ValueToString(row[c]);
       }
+      params["cause"] = cause.id;
       if (f.confidence <= 0 || f.confidence < options_.min_confidence) continue;
       f.summary = ExpandTemplate(cause.summary, f.facts);
       f.deployment = *deployment;
@@ -115,19 +180,26 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
       if (rem != nullptr) f.remediation = ExpandTemplate(*rem, f.facts);
       f.fingerprint = Fingerprint(cause.id + "|" + f.surface + scope);
       std::set<int64_t> cited;
+      // One failure is often logged twice by one process at one time (an error
+      // line, then the last line of its traceback): cite it once.
+      std::set<std::tuple<std::string, int64_t, int64_t>> moments;
       for (const rules::EvidenceQuery& q : cause.evidence) {
-        Result<db::Table> ids = store.Query(q.sql, params, where + " evidence");
+        // Rows already cited are skipped, so ask for that many more.
+        Result<db::Table> ids = store.Query(q.sql, params, where + " evidence",
+                                            2 * static_cast<size_t>(q.limit) + cited.size());
         if (!ids.ok()) return ids.status();
         int shown = 0;
         for (const auto& id_row : ids->rows) {
           if (shown >= q.limit) break;
-          const int64_t id = AsInt(id_row.at(0));
+          if (id_row.empty() || std::holds_alternative<std::monostate>(id_row[0])) continue;
+          const int64_t id = AsInt(id_row[0]);
           if (!cited.insert(id).second) continue;
           Result<db::Table> ev = store.Query(kEvidenceSql, {{"id", id}}, "evidence line");
           if (!ev.ok()) return ev.status();
           if (ev->rows.empty()) continue;
           const auto& r = ev->rows[0];
           EvidenceLine line;
+          line.event_id = id;
           line.role = q.role;
           line.path = db::ValueToString(r[0]);
           line.line = AsInt(r[1]);
@@ -139,6 +211,10 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
           line.host = db::ValueToString(r[6]);
           line.pid = AsInt(r[7]);
           line.text = db::ValueToString(r[8]);
+          if (line.has_time && !std::holds_alternative<std::monostate>(r[9]) &&
+              !moments.emplace(line.kind, line.time_us, AsInt(r[9])).second) {
+            continue;
+          }
           (q.role == "against" ? f.against : f.evidence).push_back(std::move(line));
           ++shown;
         }
@@ -147,15 +223,21 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
     }
   }
   // Suppression: a cause that names another in suppressed_by yields to it
-  // on the same surface.
+  // on the same surface, when the other is at least as likely.
   std::map<std::string, const rules::Cause*> by_id;
   for (const auto& c : causes_) by_id[c.id] = &c;
-  std::set<std::pair<std::string, std::string>> present;
-  for (const Finding& f : findings) present.emplace(f.cause, f.surface);
+  std::map<std::pair<std::string, std::string>, double> best;  // (cause, surface) -> confidence.
+  for (const Finding& f : findings) {
+    double& b = best[{f.cause, f.surface}];
+    b = std::max(b, f.confidence);
+  }
   findings.erase(std::remove_if(findings.begin(), findings.end(),
                                 [&](const Finding& f) {
                                   for (const auto& other : by_id[f.cause]->suppressed_by) {
-                                    if (present.count({other, f.surface})) return true;
+                                    auto it = best.find({other, f.surface});
+                                    if (it != best.end() && it->second >= f.confidence) {
+                                      return true;
+                                    }
                                   }
                                   return false;
                                 }),
@@ -165,7 +247,33 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
     if (a.cause != b.cause) return a.cause < b.cause;
     return a.fingerprint < b.fingerprint;
   });
+  // Two rows of one cause with the same scope: keep fingerprints unique.
+  std::map<std::string, int> seen;
+  for (Finding& f : findings) {
+    if (int n = seen[f.fingerprint]++; n > 0) f.fingerprint += "-" + std::to_string(n + 1);
+  }
   return findings;
+}
+
+Status SaveFindings(const std::vector<Finding>& findings, db::Store* store) {
+  std::vector<db::FindingRecord> records;
+  records.reserve(findings.size());
+  for (const Finding& f : findings) {
+    db::FindingRecord r;
+    r.fingerprint = f.fingerprint;
+    r.cause = f.cause;
+    r.surface = f.surface;
+    r.confidence = f.confidence;
+    r.title = f.title;
+    r.summary = f.summary;
+    r.remediation = f.remediation;
+    r.deployment = f.deployment;
+    r.facts = f.facts;
+    for (const EvidenceLine& e : f.evidence) r.evidence.emplace_back(e.event_id, e.role);
+    for (const EvidenceLine& e : f.against) r.evidence.emplace_back(e.event_id, e.role);
+    records.push_back(std::move(r));
+  }
+  return store->ReplaceFindings(records);
 }
 
 }  // namespace etiolog::analyzer

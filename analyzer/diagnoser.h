@@ -3,13 +3,17 @@
 // Diagnoser: runs the causes declared in rule packs against the store and
 // produces ranked findings.
 //
-// A cause's `detect` SQL returns one row per finding, with its confidence
-// and surface and any facts; its evidence queries, run with those facts as
+// A cause's `detect` SQL (run with :cause bound to the cause id, so causes
+// can share one query) returns one row per finding, with its confidence and
+// surface and any facts; its evidence queries, run with those facts as
 // parameters, return the events that support it (roles cause, trigger,
-// symptom) or argue against it (role against). Findings are ranked by
-// confidence; a cause listing another in `suppressed_by` is dropped when the
-// other was found on the same surface. The diagnoser holds no Airflow
-// knowledge: all of it is in the packs.
+// symptom) or argue against it (role against). Columns whose name starts
+// with '_' are parameters only (not shown as facts); columns whose name
+// starts with "scope" identify the finding in its fingerprint. Findings are
+// ranked by confidence; a cause listing another in `suppressed_by` is
+// dropped when the other was found on the same surface with at least the
+// same confidence. The diagnoser holds no Airflow knowledge: all of it is in
+// the packs.
 //
 // Thread safety: Diagnose() is const and may run concurrently on distinct
 // stores.
@@ -30,10 +34,11 @@ namespace etiolog::analyzer {
 
 // One log line cited by a finding.
 struct EvidenceLine {
-  std::string role;     // "cause", "trigger", "symptom" or "against".
-  std::string path;     // Source display name.
-  int64_t line = 0;     // 1-based line number.
-  int64_t time_us = 0;  // UTC µs; meaningful only if has_time.
+  int64_t event_id = 0;  // Row id in the store's events table.
+  std::string role;      // "cause", "trigger", "symptom" or "against".
+  std::string path;      // Source display name.
+  int64_t line = 0;      // 1-based line number.
+  int64_t time_us = 0;   // UTC µs; meaningful only if has_time.
   bool has_time = false;
   std::string time_quality;  // "exact", "assumed_zone", "inherited".
   std::string kind;          // Event kind.
@@ -52,9 +57,10 @@ struct Finding {
   std::vector<EvidenceLine> evidence;  // Roles cause, trigger, symptom.
   std::vector<EvidenceLine> against;   // Role against.
   std::string remediation;
-  std::string deployment;                                  // Which remediation variant was chosen.
-  std::string fingerprint;                                 // Stable across reruns on the same logs.
-  std::vector<std::pair<std::string, std::string>> facts;  // From detect.
+  std::string deployment;   // Which remediation variant was chosen.
+  std::string fingerprint;  // Stable across reruns on the same logs.
+  // The detect row's columns, except hidden ('_') ones, in column order.
+  std::vector<std::pair<std::string, std::string>> facts;
 };
 
 struct DiagnoseOptions {
@@ -72,7 +78,9 @@ class Diagnoser {
   Result<std::vector<Finding>> Diagnose(const db::Store& store) const;
 
   // Detects how the logs' deployment runs ("docker-compose", "kubernetes",
-  // "systemd", or "default") from source paths and line prefixes.
+  // "systemd", or "default") from source paths, line formats and process
+  // names: Kubernetes pod log paths or pod names (<name>-<hash>-<5 chars>),
+  // journald lines, docker-compose container names (<service>-<n>).
   static Result<std::string> DetectDeployment(const db::Store& store);
 
  private:
@@ -83,6 +91,10 @@ class Diagnoser {
 // Replaces each {name} in tmpl by facts[name]; unknown names stay as is.
 std::string ExpandTemplate(const std::string& tmpl,
                            const std::vector<std::pair<std::string, std::string>>& facts);
+
+// Keeps findings (in rank order) in the store's findings tables, replacing
+// the previous diagnosis. Returns the store's error, if any.
+Status SaveFindings(const std::vector<Finding>& findings, db::Store* store);
 
 }  // namespace etiolog::analyzer
 

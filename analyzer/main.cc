@@ -5,12 +5,15 @@
 // over to analyzer/commands.h.
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
 #include "analyzer/commands.h"
+#include "ingest/input_set.h"
+#include "ingest/time_zone.h"
 
 namespace po = boost::program_options;
 using etiolog::analyzer::kExitUsage;
@@ -29,34 +32,15 @@ const char kUsage[] =
     "Exit codes: 0 done, 1 finding (with --fail-on-finding), 2 usage error,\n"
     "3 some inputs unreadable (rest analysed), 4 fatal.\n";
 
-// Parses "+02:00", "-0530", "UTC", "Z" into minutes east of UTC.
-bool ParseOffset(const std::string& s, int* minutes) {
-  if (s == "UTC" || s == "Z" || s == "utc") {
-    *minutes = 0;
-    return true;
-  }
-  if (s.size() < 3 || (s[0] != '+' && s[0] != '-')) return false;
-  std::string digits;
-  for (size_t i = 1; i < s.size(); ++i) {
-    if (s[i] == ':') continue;
-    if (s[i] < '0' || s[i] > '9') return false;
-    digits.push_back(s[i]);
-  }
-  if (digits.size() != 2 && digits.size() != 4) return false;
-  int h = std::stoi(digits.substr(0, 2));
-  int m = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
-  if (h > 18 || m > 59) return false;
-  *minutes = (h * 60 + m) * (s[0] == '-' ? -1 : 1);
-  return true;
-}
-
 int Analyze(const std::vector<std::string>& args) {
   etiolog::analyzer::AnalyzeOptions opt;
   std::string timezone = "UTC";
+  std::vector<std::string> labels;
   po::options_description desc(
       "Usage: etiolog analyze [options] PATH...\n"
       "\n"
-      "Reads Airflow logs (files, or directories searched recursively), finds the\n"
+      "Reads Airflow logs (files, directories searched recursively, '-' for standard\n"
+      "input; gzip, zstd, bzip2, xz, tar and zip recognised by content), finds the\n"
       "events that matter with the rule packs, correlates them in a SQLite store and\n"
       "prints the likely causes of JWT signature failures, with evidence and fix.\n"
       "\n"
@@ -69,7 +53,16 @@ int Analyze(const std::vector<std::string>& args) {
       "db", po::value(&opt.db_path),
       "keep the event store in this SQLite file (default: a temporary store)")(
       "timezone", po::value(&timezone)->default_value("UTC"),
-      "zone of log times printed without one, as +HH:MM or UTC")(
+      "zone of log times printed without one: +HH:MM, UTC or an IANA name such as "
+      "Europe/Berlin")("include", po::value(&opt.enumerate.include)->composing(),
+                       "in directories, read only files matching this glob (on the file name, "
+                       "or on the relative path if it has a '/'); repeatable")(
+      "exclude", po::value(&opt.enumerate.exclude)->composing(),
+      "in directories, skip files matching this glob; repeatable")(
+      "label", po::value(&labels)->composing(),
+      "KEY=VALUE for the PATH that follows (component, host or pid), overriding what the "
+      "logs say; repeatable")("jobs,j", po::value(&opt.ingest.jobs)->default_value(0),
+                              "inputs read in parallel (0: one per CPU)")(
       "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
       "hide findings below this confidence (0 to 1)")("fail-on-finding",
                                                       po::bool_switch(&opt.fail_on_finding),
@@ -81,13 +74,41 @@ int Analyze(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("path", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::parsed_options parsed = po::command_line_parser(args).options(all).positional(pos).run();
+  po::store(parsed, vm);
+  // --label applies to the PATH that follows it: read them in order.
+  std::vector<etiolog::ProcessIdentity> path_labels;
+  etiolog::ProcessIdentity pending;
+  bool have_pending = false;
+  for (const po::option& o : parsed.options) {
+    if (o.string_key == "label") {
+      for (const std::string& v : o.value) {
+        etiolog::Status st = etiolog::ingest::ParseLabel(v, &pending);
+        if (!st.ok()) {
+          std::cerr << "etiolog analyze: " << st.message() << "\n";
+          return kExitUsage;
+        }
+        have_pending = true;
+      }
+    } else if (o.string_key == "path") {
+      for (size_t k = 0; k < o.value.size(); ++k) {
+        path_labels.push_back(pending);
+        pending = etiolog::ProcessIdentity();
+        have_pending = false;
+      }
+    }
+  }
+  if (have_pending) {
+    std::cerr << "etiolog analyze: --label must come before the PATH it labels\n";
+    return kExitUsage;
+  }
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;
   }
   po::notify(vm);
   opt.builtin_rules = !vm["no-builtin-rules"].as<bool>();
+  opt.labels = std::move(path_labels);
   if (opt.paths.empty()) {
     std::cerr << "etiolog analyze: no PATH given\n\n" << desc << "\n";
     return kExitUsage;
@@ -96,9 +117,14 @@ int Analyze(const std::vector<std::string>& args) {
     std::cerr << "etiolog analyze: --format must be text or json, not '" << opt.format << "'\n";
     return kExitUsage;
   }
-  if (!ParseOffset(timezone, &opt.ingest.decoder.local_offset_minutes)) {
-    std::cerr << "etiolog analyze: --timezone must be like +02:00, -0530 or UTC, not '" << timezone
-              << "'\n";
+  etiolog::Result<etiolog::TimeZone> zone = etiolog::TimeZone::Parse(timezone);
+  if (!zone.ok()) {
+    std::cerr << "etiolog analyze: --timezone: " << zone.status().message() << "\n";
+    return kExitUsage;
+  }
+  opt.ingest.decoder.zone = std::make_shared<const etiolog::TimeZone>(std::move(zone).value());
+  if (opt.ingest.jobs < 0) {
+    std::cerr << "etiolog analyze: --jobs must be 0 or more\n";
     return kExitUsage;
   }
   if (opt.min_confidence < 0 || opt.min_confidence > 1) {

@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Pipeline: moves log bytes from sources into the store as events.
+// Pipeline: moves log bytes from inputs into the store as events.
 //
-//   Source -> LineReader (chunks) -> Matcher::Scan (literal prefilter)
-//          -> Decoder (candidate lines only) -> Matcher::MatchRecord
-//          -> redaction -> Store::AppendEvents (with the checkpoint)
+//   Input (file, stdin, archive member) -> framing (Docker/CRI/journald
+//   unwrapping) -> chunks of lines -> Matcher::Scan (literal prefilter)
+//   -> Decoder (candidate lines only) -> Matcher::MatchRecord
+//   -> redaction -> Store::AppendEvents (with the checkpoint)
 //
-// A source that fails mid-way keeps the events committed before the failure;
-// the failure is recorded in IngestStats and the next source goes on.
+// Inputs are read in parallel by IngestOptions::jobs worker threads, each
+// with its own matcher scratch and decoders. One writer, the calling
+// thread, commits to the store (which is single-threaded) in input order:
+// the events of input i are committed before those of input i+1, whatever
+// thread finished first, so store ids and every result derived from them
+// do not depend on timing. A worker that runs ahead buffers a bounded
+// amount of events and then waits for the writer.
+//
+// Bad input never stops the run: a source that cannot be opened or fails
+// mid-way keeps the events committed before the failure and is listed in
+// IngestStats::errors; bad bytes (NUL, invalid UTF-8) and over-long lines
+// are counted and described in IngestStats::warnings, and the rest of the
+// source is read.
 //
 // Thread safety: one Pipeline per thread; the Matcher may be shared.
 
@@ -20,6 +32,7 @@
 
 #include "db/store.h"
 #include "ingest/decoder.h"
+#include "ingest/input_set.h"
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
 #include "ingest/status.h"
@@ -30,17 +43,26 @@ namespace etiolog::analyzer {
 struct IngestOptions {
   ingest::DecoderOptions decoder;      // Time zone for local times, etc.
   ingest::LineReader::Options reader;  // Chunk size (= line length cap).
+  // Worker threads reading inputs. Default: 0, one per hardware thread.
+  int jobs = 0;
+  // Events a worker may hold for an input the writer has not reached yet
+  // before it waits. Default: 65536.
+  size_t max_buffered_events = 65536;
 };
 
 // Counters for the run summary. Sums over all sources ingested.
 struct IngestStats {
-  uint64_t sources = 0;             // Sources read to the end.
-  uint64_t bytes = 0;               // Bytes read.
-  uint64_t lines = 0;               // Lines read.
-  uint64_t candidates = 0;          // Lines that passed the literal prefilter.
-  uint64_t events = 0;              // Events produced (before de-duplication).
-  uint64_t capped_lines = 0;        // Lines longer than the cap, cut.
-  std::vector<std::string> errors;  // One message per failed source.
+  uint64_t sources = 0;               // Sources read to the end.
+  uint64_t bytes = 0;                 // Bytes read.
+  uint64_t lines = 0;                 // Lines read.
+  uint64_t candidates = 0;            // Lines that passed the literal prefilter.
+  uint64_t events = 0;                // Events produced (before de-duplication).
+  uint64_t capped_lines = 0;          // Lines longer than the cap, cut.
+  uint64_t bad_records = 0;           // Lines with NUL bytes or invalid UTF-8.
+  std::vector<std::string> errors;    // One message per source that could not
+                                      // be read (completely), naming it.
+  std::vector<std::string> warnings;  // Bad lines, naming source, line and
+                                      // offset (at most a few per source).
 };
 
 class Pipeline {
@@ -48,20 +70,20 @@ class Pipeline {
   // *matcher and *store must outlive the pipeline.
   Pipeline(const rules::Matcher* matcher, db::Store* store, const IngestOptions& options);
 
-  // Ingests src to its end. Read failures of the source are added to
-  // stats->errors (naming the source) and are not returned; the returned
-  // Status is non-OK only if the store fails, which ends the run.
-  Status Ingest(ingest::Source* src, IngestStats* stats);
+  // Reads every input (opening files, stdin and archives) with
+  // options.jobs threads and commits their events in input order. Input
+  // failures go to stats->errors; the returned Status is non-OK only if the
+  // store fails, which ends the run.
+  Status Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* stats);
 
-  // Opens path as a file and ingests it. A file that cannot be opened is
-  // recorded in stats->errors.
-  Status IngestPath(const std::string& path, IngestStats* stats);
+  // Ingests one source to its end, on this thread.
+  Status Ingest(ingest::Source* src, IngestStats* stats,
+                const ProcessIdentity& labels = ProcessIdentity());
 
  private:
   const rules::Matcher* matcher_;
   db::Store* store_;
   IngestOptions options_;
-  rules::Matcher::ScratchPtr scratch_;
 };
 
 // Builds the stored event for a rule match on record: the rule's kind,

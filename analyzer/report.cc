@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "analyzer/report.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -38,10 +40,56 @@ nlohmann::ordered_json EvidenceJson(const EvidenceLine& e) {
   return j;
 }
 
+// A fact as JSON: a number when the text is a plain decimal number
+// (-?(0|[1-9][0-9]*)(.[0-9]+)?), else a string.
+nlohmann::ordered_json FactValue(const std::string& v) {
+  size_t i = v.size() > 0 && v[0] == '-' ? 1 : 0;
+  const size_t int_start = i;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+  const size_t int_digits = i - int_start;
+  bool number = int_digits > 0 && int_digits <= 15 && !(int_digits > 1 && v[int_start] == '0');
+  bool fraction = false;
+  if (number && i < v.size() && v[i] == '.') {
+    const size_t frac_start = ++i;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+    fraction = i > frac_start;
+    number = fraction;
+  }
+  if (!number || i != v.size()) return v;
+  if (fraction) return std::strtod(v.c_str(), nullptr);
+  return std::strtoll(v.c_str(), nullptr, 10);
+}
+
+// The detect row's facts, without those that are fields of their own.
+nlohmann::ordered_json FactsJson(const Finding& f) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : f.facts) {
+    if (name == "surface" || name == "confidence" || name.rfind("scope", 0) == 0) continue;
+    j[name] = FactValue(value);
+  }
+  return j;
+}
+
 void IndentBlock(std::ostringstream& out, const std::string& text, const char* indent) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) out << indent << line << "\n";
+}
+
+// Like IndentBlock, and wraps lines longer than width at spaces.
+void WrapBlock(std::ostringstream& out, const std::string& text, const char* indent, size_t width) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    while (line.size() > width) {
+      size_t cut = line.rfind(' ', width);
+      if (cut == std::string::npos || cut == 0) cut = line.find(' ', width);
+      if (cut == std::string::npos) break;
+      out << indent << line.substr(0, cut) << "\n";
+      line.erase(0, cut + 1);
+    }
+    out << indent << line << "\n";
+  }
 }
 
 }  // namespace
@@ -62,7 +110,9 @@ std::string RenderJson(const std::vector<Finding>& findings, const RunSummary& r
   r["lines"] = run.stats.lines;
   r["events"] = run.stats.events;
   r["capped_lines"] = run.stats.capped_lines;
+  r["bad_records"] = run.stats.bad_records;
   r["errors"] = run.stats.errors;
+  r["warnings"] = run.stats.warnings;
   r["deployment"] = run.deployment;
   r["packs"] = run.packs;
   root["run"] = r;
@@ -81,6 +131,7 @@ std::string RenderJson(const std::vector<Finding>& findings, const RunSummary& r
     j["remediation"] = f.remediation;
     j["deployment"] = f.deployment;
     j["fingerprint"] = f.fingerprint;
+    j["facts"] = FactsJson(f);
     list.push_back(std::move(j));
   }
   root["findings"] = std::move(list);
@@ -94,6 +145,7 @@ std::string RenderText(const std::vector<Finding>& findings, const RunSummary& r
   out << "etiolog: read " << run.stats.sources << " source(s), " << run.stats.lines << " lines; "
       << run.stats.events << " events";
   if (run.stats.capped_lines) out << "; " << run.stats.capped_lines << " over-long lines cut";
+  if (run.stats.bad_records) out << "; " << run.stats.bad_records << " lines with bad bytes";
   out << "\n\n";
   if (findings.empty()) {
     out << "No finding: nothing in these logs points to a JWT signing-key problem.\n";
@@ -106,8 +158,12 @@ std::string RenderText(const std::vector<Finding>& findings, const RunSummary& r
     out << "[" << ++n << "] " << f.cause << "  (confidence " << conf;
     if (!f.surface.empty()) out << ", surface " << f.surface;
     out << ")\n";
-    out << "    " << f.title << "\n\n";
-    IndentBlock(out, f.summary, "    ");
+    out << "    " << f.title << "\n";
+    if (f.confidence < 0.5) {
+      out << "    (not certain: the logs do not show enough to be sure)\n";
+    }
+    out << "\n";
+    WrapBlock(out, f.summary, "    ", 96);
     if (!f.evidence.empty()) {
       out << "\n    Evidence:\n";
       for (const auto& e : f.evidence) {

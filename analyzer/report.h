@@ -7,7 +7,8 @@
 //    "findings": [{"cause", "title", "surface", "confidence", "summary",
 //                  "evidence": [{"role", "path", "line", "time", "time_quality",
 //                                "kind", "component", "host", "pid", "text"}],
-//                  "against": [...], "remediation", "deployment", "fingerprint"}]}
+//                  "against": [...], "remediation", "deployment", "fingerprint",
+//                  "facts": {...}}]}
 // Findings appear most likely first. Fields are only ever added.
 //
 // Thread safety: pure functions.

@@ -8,34 +8,26 @@
 // how many have run. Opening an older store runs the missing ones in one
 // transaction.
 //
-// The timeline (BuildTimeline) is derived in one pass per stream: events in
-// offset order; a process.start marker opens a new instance unless it
-// belongs to the startup sequence of the current one: that instance has
-// seen only startup events (start markers, key.*, config.*, auth_manager.*),
-// began less than kStartupWindowUs earlier, and names no other pid. When a
-// new instance opens, the startup events logged just before its marker move
-// into it: Airflow logs key generation before its start banner. A
-// process.stop marker closes the instance.
+// The timeline is maintained as events are written (db/timeline.cc);
+// BuildTimeline() completes it.
 
 #include "db/store.h"
 
-#include <cinttypes>
 #include <cstdio>
 #include <map>
-#include <optional>
+#include <set>
 
 #include <sqlite3.h>
+
+#include "db/sqlite_internal.h"
+#include "db/timeline_internal.h"
 
 namespace etiolog::db {
 
 namespace {
 
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-constexpr int64_t kStartupWindowUs = int64_t{120} * 1000000;
+using internal::BindText;
+using internal::Stmt;
 
 // Schema migrations, in order. Never edit a released one; append.
 const char* const kMigrations[] = {
@@ -104,15 +96,158 @@ CREATE VIEW event_captures AS
   SELECT e.id AS event_id, json_group_object(c.name, c.value) AS captures
   FROM events e LEFT JOIN captures c ON c.event_id = e.id GROUP BY e.id;
 )sql",
+    // 2: the timeline is placed as events are written (events.burst_id,
+    // streams.slot, instance extents), correlation tables and views, and
+    // findings. streams and instances are derived data: recreated here and
+    // rebuilt by the next BuildTimeline().
+    R"sql(
+DROP TABLE instances;
+DROP TABLE streams;
+UPDATE events SET stream_id = NULL, instance_id = NULL;
+ALTER TABLE events ADD COLUMN burst_id INTEGER;
+DROP INDEX events_instance;
+DROP INDEX events_kind_time;
+CREATE INDEX events_kind_surface_time ON events(kind, surface, time_us);
+CREATE INDEX events_instance ON events(instance_id, kind, time_us);
+CREATE INDEX events_burst ON events(burst_id) WHERE burst_id IS NOT NULL;
+CREATE INDEX events_unplaced ON events(stream_id) WHERE instance_id IS NULL;
+CREATE TABLE streams(
+  id        INTEGER PRIMARY KEY,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  host      TEXT NOT NULL,
+  slot      TEXT NOT NULL,
+  format    TEXT NOT NULL DEFAULT '',
+  UNIQUE(source_id, host)
+);
+CREATE TABLE instances(
+  id             INTEGER PRIMARY KEY,
+  stream_id      INTEGER NOT NULL REFERENCES streams(id),
+  seq            INTEGER NOT NULL,
+  component      TEXT NOT NULL,
+  host           TEXT NOT NULL,
+  slot           TEXT NOT NULL,
+  name           TEXT NOT NULL DEFAULT '',
+  pid            INTEGER,
+  start_event_id INTEGER,
+  stop_event_id  INTEGER,
+  events         INTEGER NOT NULL DEFAULT 0,
+  first_event_us INTEGER,
+  last_event_us  INTEGER,
+  first_us       INTEGER,
+  last_us        INTEGER,
+  prev_id        INTEGER,
+  rollout_id     INTEGER,
+  UNIQUE(stream_id, seq)
+);
+CREATE INDEX instances_slot ON instances(slot, first_us);
+CREATE TABLE failure_bursts(
+  id             INTEGER PRIMARY KEY,
+  instance_id    INTEGER NOT NULL,
+  surface        TEXT NOT NULL,
+  first_us       INTEGER,
+  last_us        INTEGER,
+  first_event_id INTEGER,
+  last_event_id  INTEGER,
+  events         INTEGER NOT NULL DEFAULT 0,
+  occurrences    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX failure_bursts_instance ON failure_bursts(instance_id, surface);
+CREATE TABLE burst_kinds(
+  burst_id       INTEGER NOT NULL,
+  kind           TEXT NOT NULL,
+  events         INTEGER NOT NULL,
+  occurrences    INTEGER NOT NULL,
+  first_event_id INTEGER NOT NULL,
+  PRIMARY KEY(burst_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE rollouts(
+  id        INTEGER PRIMARY KEY,
+  first_us  INTEGER NOT NULL,
+  last_us   INTEGER NOT NULL,
+  started   INTEGER NOT NULL,
+  restarted INTEGER NOT NULL
+);
+CREATE TABLE key_epochs(
+  instance_id INTEGER NOT NULL,
+  section     TEXT NOT NULL,
+  option      TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  event_id    INTEGER NOT NULL,
+  events      INTEGER NOT NULL,
+  from_us     INTEGER,
+  to_us       INTEGER,
+  PRIMARY KEY(instance_id, section, option, state)
+) WITHOUT ROWID;
+CREATE TABLE auth_manager_epochs(
+  id                INTEGER PRIMARY KEY,
+  manager           TEXT NOT NULL,
+  first_us          INTEGER NOT NULL,
+  last_us           INTEGER NOT NULL,
+  until_us          INTEGER,
+  first_event_id    INTEGER NOT NULL,
+  last_event_id     INTEGER NOT NULL,
+  first_instance_id INTEGER,
+  markers           INTEGER NOT NULL
+);
+CREATE VIEW restarts AS
+  SELECT i.id AS instance_id, i.prev_id, i.slot, i.component, i.host, i.pid,
+         i.first_us AS at_us, p.last_us AS prev_last_us, i.start_event_id,
+         p.stop_event_id AS prev_stop_event_id, i.rollout_id
+  FROM instances i JOIN instances p ON p.id = i.prev_id;
+CREATE VIEW burst_instances AS
+  SELECT b.id AS burst_id, b.surface, b.instance_id AS logged_by, i.id AS instance_id,
+         i.component, i.host, i.slot
+  FROM failure_bursts b JOIN instances i
+    ON i.first_us <= b.last_us AND b.first_us <= i.last_us;
+CREATE VIEW failure_instances AS
+  SELECT e.id AS event_id, e.kind, e.surface, e.time_us, e.instance_id AS logged_by,
+         i.id AS instance_id, i.component, i.host, i.slot
+  FROM events e JOIN instances i ON i.first_us <= e.time_us AND e.time_us <= i.last_us
+  WHERE e.burst_id IS NOT NULL;
+CREATE VIEW restart_bursts AS
+  SELECT r.instance_id AS restart_id, r.slot, r.component, r.at_us, b.id AS burst_id,
+         b.surface, b.instance_id AS burst_instance_id, b.first_us - r.at_us AS delta_us,
+         CASE WHEN b.last_us < r.at_us THEN 'before'
+              WHEN b.first_us >= r.at_us THEN 'after' ELSE 'across' END AS relation
+  FROM restarts r JOIN failure_bursts b ON b.first_us IS NOT NULL AND r.at_us IS NOT NULL;
+CREATE VIEW auth_manager_switches AS
+  SELECT n.id AS epoch_id, p.manager AS from_manager, n.manager AS to_manager,
+         p.last_us AS old_last_us, n.first_us AS new_first_us,
+         CASE WHEN i.first_us > p.last_us AND i.first_us <= n.first_us THEN i.first_us
+              ELSE n.first_us END AS at_us,
+         p.last_event_id AS old_event_id, n.first_event_id AS new_event_id,
+         n.first_instance_id AS instance_id
+  FROM auth_manager_epochs n JOIN auth_manager_epochs p ON p.id = n.id - 1
+  LEFT JOIN instances i ON i.id = n.first_instance_id;
+CREATE TABLE findings(
+  id          INTEGER PRIMARY KEY,
+  rank        INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL UNIQUE,
+  cause       TEXT NOT NULL,
+  surface     TEXT NOT NULL,
+  confidence  REAL NOT NULL,
+  title       TEXT NOT NULL,
+  summary     TEXT NOT NULL,
+  remediation TEXT NOT NULL,
+  deployment  TEXT NOT NULL
+);
+CREATE TABLE finding_facts(
+  finding_id INTEGER NOT NULL REFERENCES findings(id),
+  name       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY(finding_id, name)
+) WITHOUT ROWID;
+CREATE TABLE finding_evidence(
+  finding_id INTEGER NOT NULL REFERENCES findings(id),
+  seq        INTEGER NOT NULL,
+  role       TEXT NOT NULL,
+  event_id   INTEGER NOT NULL REFERENCES events(id),
+  PRIMARY KEY(finding_id, seq)
+) WITHOUT ROWID;
+)sql",
 };
 
-Status SqlError(sqlite3* db, std::string_view what) {
-  return Status::IoError(std::string(what) + ": " + sqlite3_errmsg(db));
-}
-
-void BindText(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
+using internal::SqlError;
 
 }  // namespace
 
@@ -127,8 +262,11 @@ std::string ValueToString(const Value& v) {
   return "";
 }
 
-Store::Store(sqlite3* db) : db_(db) {}
-Store::~Store() { sqlite3_close_v2(db_); }
+Store::Store(sqlite3* db) : db_(db), timeline_(std::make_unique<internal::Timeline>(db)) {}
+Store::~Store() {
+  timeline_.reset();  // Finalizes its statements before the connection closes.
+  sqlite3_close_v2(db_);
+}
 
 int Store::SchemaVersion() {
   return static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -235,39 +373,45 @@ Result<SourceInfo> Store::AddSource(const std::string& path) {
 Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
                            uint64_t checkpoint_offset, uint64_t checkpoint_line) {
   ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](std::string_view what) {
-    Status st = SqlError(db_, what);
+  auto fail = [&](Status st) {
     (void)Exec("ROLLBACK");
+    timeline_->Reset();  // Its rows were rolled back too.
     return st;
   };
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(
-          db_,
-          "INSERT OR IGNORE INTO events(source_id, offset, line, time_us, time_quality, "
-          "kind, rule, surface, severity, level, logger, format, host, component, pid, "
-          "message, text) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-          -1, &raw, nullptr) != SQLITE_OK) {
-    return fail("prepare event insert");
+  Stmt ins, cap, cp;
+  Status st = internal::Prepare(
+      db_,
+      "INSERT OR IGNORE INTO events(source_id, offset, line, time_us, time_quality, "
+      "kind, rule, surface, severity, level, logger, format, host, component, pid, "
+      "message, text, stream_id, instance_id, burst_id) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      "prepare event insert", &ins);
+  if (st.ok()) {
+    st = internal::Prepare(db_,
+                           "INSERT OR REPLACE INTO captures(event_id, name, value) VALUES(?,?,?)",
+                           "prepare capture insert", &cap);
   }
-  Stmt ins(raw);
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT OR REPLACE INTO captures(event_id, name, value) VALUES(?,?,?)", -1,
-                         &raw, nullptr) != SQLITE_OK) {
-    return fail("prepare capture insert");
-  }
-  Stmt cap(raw);
+  if (!st.ok()) return fail(st);
   for (const Event& e : events) {
     const LogRecord& r = e.record;
+    internal::EventFacts facts;
+    facts.source_id = source_id;
+    facts.offset = r.offset;
+    facts.host = r.process.host;
+    facts.kind = e.kind;
+    facts.rule = e.rule;
+    facts.surface = e.surface;
+    facts.component = r.process.component;
+    facts.format = r.format;
+    if (r.time_quality != TimeQuality::kNone) facts.time_us = r.time_us;
+    facts.pid = r.process.pid;
+    Result<internal::Placement> place = timeline_->Place(facts);
+    if (!place.ok()) return fail(place.status());
     sqlite3_stmt* s = ins.get();
-    sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, source_id);
     sqlite3_bind_int64(s, 2, static_cast<int64_t>(r.offset));
     sqlite3_bind_int64(s, 3, static_cast<int64_t>(r.line));
-    if (r.time_quality == TimeQuality::kNone) {
-      sqlite3_bind_null(s, 4);
-    } else {
-      sqlite3_bind_int64(s, 4, r.time_us);
-    }
+    internal::BindOptional(s, 4, facts.time_us);
     BindText(s, 5, TimeQualityName(r.time_quality));
     BindText(s, 6, e.kind);
     BindText(s, 7, e.rule);
@@ -278,39 +422,43 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
     BindText(s, 12, r.format);
     BindText(s, 13, r.process.host);
     BindText(s, 14, r.process.component);
-    if (r.process.pid != 0) {
-      sqlite3_bind_int64(s, 15, r.process.pid);
-    } else {
-      sqlite3_bind_null(s, 15);
-    }
+    internal::BindNonZero(s, 15, r.process.pid);
     BindText(s, 16, r.message);
     BindText(s, 17, r.text);
-    if (sqlite3_step(s) != SQLITE_DONE) return fail("insert event");
-    if (sqlite3_changes(db_) == 0) continue;  // Already stored.
-    const int64_t id = sqlite3_last_insert_rowid(db_);
+    sqlite3_bind_int64(s, 18, place->stream_id);
+    internal::BindNonZero(s, 19, place->instance_id);
+    internal::BindNonZero(s, 20, place->burst_id);
+    st = internal::StepDone(db_, s, "insert event");
+    if (!st.ok()) return fail(st);
+    const bool inserted = sqlite3_changes(db_) > 0;
+    const int64_t id = inserted ? sqlite3_last_insert_rowid(db_) : 0;
+    timeline_->Record(facts, *place, id, inserted);
+    if (!inserted) continue;  // Already stored.
     for (const auto& [name, value] : e.captures) {
       sqlite3_stmt* c = cap.get();
-      sqlite3_reset(c);
       sqlite3_bind_int64(c, 1, id);
       BindText(c, 2, name);
       BindText(c, 3, value);
-      if (sqlite3_step(c) != SQLITE_DONE) return fail("insert capture");
+      st = internal::StepDone(db_, c, "insert capture");
+      if (!st.ok()) return fail(st);
     }
   }
-  if (sqlite3_prepare_v2(db_,
-                         "UPDATE sources SET checkpoint_offset = ?, checkpoint_line = ? "
-                         "WHERE id = ?",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return fail("prepare checkpoint");
+  st = timeline_->Flush();
+  if (st.ok()) {
+    st = internal::Prepare(db_,
+                           "UPDATE sources SET checkpoint_offset = ?, checkpoint_line = ? "
+                           "WHERE id = ?",
+                           "prepare checkpoint", &cp);
   }
-  Stmt cp(raw);
-  sqlite3_bind_int64(cp.get(), 1, static_cast<int64_t>(checkpoint_offset));
-  sqlite3_bind_int64(cp.get(), 2, static_cast<int64_t>(checkpoint_line));
-  sqlite3_bind_int64(cp.get(), 3, source_id);
-  if (sqlite3_step(cp.get()) != SQLITE_DONE) return fail("update checkpoint");
-  Status st = Exec("COMMIT");
-  if (!st.ok()) (void)Exec("ROLLBACK");
-  return st;
+  if (st.ok()) {
+    sqlite3_bind_int64(cp.get(), 1, static_cast<int64_t>(checkpoint_offset));
+    sqlite3_bind_int64(cp.get(), 2, static_cast<int64_t>(checkpoint_line));
+    sqlite3_bind_int64(cp.get(), 3, source_id);
+    st = internal::StepDone(db_, cp.get(), "update checkpoint");
+  }
+  if (st.ok()) st = Exec("COMMIT");
+  if (!st.ok()) return fail(st);
+  return Status::OK();
 }
 
 Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
@@ -339,192 +487,80 @@ Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_
 
 Status Store::BuildTimeline() {
   ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status st = timeline_->Finalize();
+  if (st.ok()) st = Exec("COMMIT");
+  if (!st.ok()) {
+    (void)Exec("ROLLBACK");
+    timeline_->Reset();
+  }
+  return st;
+}
+
+Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
+  ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status st) {
     (void)Exec("ROLLBACK");
     return st;
   };
-  Status st = Exec(
-      "DELETE FROM instances; DELETE FROM streams; "
-      "INSERT INTO streams(source_id, host) SELECT DISTINCT source_id, host FROM events; "
-      "UPDATE events SET stream_id = (SELECT s.id FROM streams s "
-      "  WHERE s.source_id = events.source_id AND s.host = events.host);");
+  Status st =
+      Exec("DELETE FROM finding_evidence; DELETE FROM finding_facts; DELETE FROM findings;");
+  Stmt f, fact, ev;
+  if (st.ok()) {
+    st = internal::Prepare(db_,
+                           "INSERT INTO findings(rank, fingerprint, cause, surface, confidence, "
+                           "title, summary, remediation, deployment) VALUES(?,?,?,?,?,?,?,?,?)",
+                           "prepare finding insert", &f);
+  }
+  if (st.ok()) {
+    st = internal::Prepare(db_,
+                           "INSERT OR REPLACE INTO finding_facts(finding_id, name, value) "
+                           "VALUES(?,?,?)",
+                           "prepare finding facts", &fact);
+  }
+  if (st.ok()) {
+    st = internal::Prepare(db_,
+                           "INSERT INTO finding_evidence(finding_id, seq, role, event_id) "
+                           "VALUES(?,?,?,?)",
+                           "prepare finding evidence", &ev);
+  }
   if (!st.ok()) return fail(st);
-
-  Result<Table> ev = Query(
-      "SELECT e.id, e.stream_id, e.kind, e.time_us, e.pid, e.component, e.host, "
-      "  s.first_time_us, s.last_time_us "
-      "FROM events e JOIN sources s ON s.id = e.source_id "
-      "ORDER BY e.stream_id, e.offset, e.id",
-      {}, "timeline");
-  if (!ev.ok()) return fail(ev.status());
-
-  struct Member {  // One event of an instance.
-    int64_t id = 0, pid = 0;
-    std::optional<int64_t> t;
-    std::string component;
-  };
-  struct Instance {
-    int64_t stream = 0, seq = 0, start_event = 0, stop_event = 0;
-    std::optional<int64_t> first_us, last_us, source_last_us;
-    std::string host;
-    std::vector<Member> members;
-    bool only_startup = true;  // Only start markers and startup events so far.
-  };
-  auto opt_int = [](const Value& v) -> std::optional<int64_t> {
-    if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
-    return std::nullopt;
-  };
-  auto startup_kind = [](const std::string& k) {
-    return k == "process.start" || k.rfind("key.", 0) == 0 || k.rfind("config.", 0) == 0 ||
-           k.rfind("auth_manager.", 0) == 0;
-  };
-  auto first_time = [](const Instance& inst) -> std::optional<int64_t> {
-    for (const Member& m : inst.members) {
-      if (m.t) return m.t;
+  std::set<std::string> fingerprints;
+  int64_t rank = 0;
+  for (const FindingRecord& r : findings) {
+    if (!fingerprints.insert(r.fingerprint).second) {
+      return fail(Status::InvalidArgument("two findings share the fingerprint " + r.fingerprint));
     }
-    return std::nullopt;
-  };
-  std::vector<Instance> instances;
-  int64_t current_stream = -1;
-  size_t trailing = 0;  // Startup events at the end of the current instance.
-  for (const auto& row : ev->rows) {
-    Member m;
-    m.id = opt_int(row[0]).value_or(0);
-    const int64_t stream = opt_int(row[1]).value_or(0);
-    const std::string& kind = std::get<std::string>(row[2]);
-    m.t = opt_int(row[3]);
-    m.pid = opt_int(row[4]).value_or(0);
-    m.component = std::get<std::string>(row[5]);
-    if (stream != current_stream) {
-      Instance inst;
-      inst.stream = stream;
-      inst.host = std::get<std::string>(row[6]);
-      inst.first_us = opt_int(row[7]);  // Alive since the source's first line.
-      instances.push_back(std::move(inst));
-      current_stream = stream;
-      trailing = 0;
+    sqlite3_stmt* s = f.get();
+    sqlite3_bind_int64(s, 1, ++rank);
+    BindText(s, 2, r.fingerprint);
+    BindText(s, 3, r.cause);
+    BindText(s, 4, r.surface);
+    sqlite3_bind_double(s, 5, r.confidence);
+    BindText(s, 6, r.title);
+    BindText(s, 7, r.summary);
+    BindText(s, 8, r.remediation);
+    BindText(s, 9, r.deployment);
+    st = internal::StepDone(db_, s, "insert finding");
+    if (!st.ok()) return fail(st);
+    const int64_t id = sqlite3_last_insert_rowid(db_);
+    for (const auto& [name, value] : r.facts) {
+      sqlite3_bind_int64(fact.get(), 1, id);
+      BindText(fact.get(), 2, name);
+      BindText(fact.get(), 3, value);
+      st = internal::StepDone(db_, fact.get(), "insert finding fact");
+      if (!st.ok()) return fail(st);
     }
-    Instance* cur = &instances.back();
-    bool open_new = cur->stop_event != 0;
-    if (kind == "process.start" && !open_new) {
-      int64_t cur_pid = 0;
-      for (const Member& x : cur->members) {
-        if (x.pid != 0) cur_pid = x.pid;
+    int64_t seq = 0;
+    for (const auto& [event_id, role] : r.evidence) {
+      sqlite3_bind_int64(ev.get(), 1, id);
+      sqlite3_bind_int64(ev.get(), 2, ++seq);
+      BindText(ev.get(), 3, role);
+      sqlite3_bind_int64(ev.get(), 4, event_id);
+      st = internal::StepDone(db_, ev.get(), "insert finding evidence");
+      if (!st.ok()) {
+        return fail(Status::InvalidArgument("finding " + r.fingerprint + " cites event " +
+                                            std::to_string(event_id) + ": " + st.message()));
       }
-      const std::optional<int64_t> began = first_time(*cur);
-      const bool same_startup = cur->only_startup &&
-                                (m.pid == 0 || cur_pid == 0 || m.pid == cur_pid) &&
-                                (!m.t || !began || *m.t - *began <= kStartupWindowUs);
-      open_new = !same_startup;
-    }
-    if (open_new) {
-      Instance next;
-      next.stream = stream;
-      next.seq = cur->seq + 1;
-      next.host = cur->host;
-      if (cur->stop_event == 0) {
-        // A restart: the startup events logged just before this start marker
-        // (key generation precedes the api-server's banner) belong to the
-        // new process.
-        next.members.assign(cur->members.end() - static_cast<long>(trailing), cur->members.end());
-        cur->members.resize(cur->members.size() - trailing);
-      }
-      instances.push_back(std::move(next));
-      cur = &instances.back();
-      trailing = cur->members.size();
-    }
-    if (kind == "process.start" && cur->start_event == 0) cur->start_event = m.id;
-    if (kind == "process.stop" && cur->stop_event == 0) {
-      cur->stop_event = m.id;
-      cur->last_us = m.t;
-    }
-    cur->source_last_us = opt_int(row[8]);
-    cur->members.push_back(std::move(m));
-    if (startup_kind(kind)) {
-      ++trailing;
-    } else {
-      trailing = 0;
-      cur->only_startup = false;
-    }
-  }
-  // An instance that was started begins at its first event. It lives until
-  // its stop marker, else until the next instance of its stream begins, else
-  // until the source's last line.
-  for (Instance& inst : instances) {
-    if (inst.seq > 0 || inst.start_event != 0 || !inst.first_us) inst.first_us = first_time(inst);
-  }
-  for (size_t i = 0; i < instances.size(); ++i) {
-    Instance& inst = instances[i];
-    if (inst.stop_event != 0 && inst.last_us) continue;
-    const bool has_next = i + 1 < instances.size() && instances[i + 1].stream == inst.stream;
-    inst.last_us =
-        has_next && instances[i + 1].first_us ? instances[i + 1].first_us : inst.source_last_us;
-  }
-  // Write instances.
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO instances(stream_id, seq, component, host, pid, "
-                         "start_event_id, stop_event_id, first_us, last_us) "
-                         "VALUES(?,?,?,?,?,?,?,?,?)",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return fail(SqlError(db_, "prepare instance insert"));
-  }
-  Stmt ins(raw);
-  if (sqlite3_prepare_v2(db_, "UPDATE events SET instance_id = ? WHERE id = ?", -1, &raw,
-                         nullptr) != SQLITE_OK) {
-    return fail(SqlError(db_, "prepare instance update"));
-  }
-  Stmt upd(raw);
-  for (const Instance& inst : instances) {
-    if (inst.members.empty()) continue;  // All its events moved to a restart.
-    std::map<std::string, int> votes;
-    int64_t pid = 0;
-    for (const Member& m : inst.members) {
-      if (!m.component.empty()) ++votes[m.component];
-      if (pid == 0) pid = m.pid;
-    }
-    std::string component;
-    int best = 0;
-    for (const auto& [c, n] : votes) {
-      if (n > best) {
-        best = n;
-        component = c;
-      }
-    }
-    sqlite3_stmt* s = ins.get();
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, inst.stream);
-    sqlite3_bind_int64(s, 2, inst.seq);
-    BindText(s, 3, component);
-    BindText(s, 4, inst.host);
-    if (pid)
-      sqlite3_bind_int64(s, 5, pid);
-    else
-      sqlite3_bind_null(s, 5);
-    if (inst.start_event)
-      sqlite3_bind_int64(s, 6, inst.start_event);
-    else
-      sqlite3_bind_null(s, 6);
-    if (inst.stop_event)
-      sqlite3_bind_int64(s, 7, inst.stop_event);
-    else
-      sqlite3_bind_null(s, 7);
-    if (inst.first_us)
-      sqlite3_bind_int64(s, 8, *inst.first_us);
-    else
-      sqlite3_bind_null(s, 8);
-    if (inst.last_us)
-      sqlite3_bind_int64(s, 9, *inst.last_us);
-    else
-      sqlite3_bind_null(s, 9);
-    if (sqlite3_step(s) != SQLITE_DONE) return fail(SqlError(db_, "insert instance"));
-    const int64_t iid = sqlite3_last_insert_rowid(db_);
-    for (const Member& m : inst.members) {
-      sqlite3_stmt* u = upd.get();
-      sqlite3_reset(u);
-      sqlite3_bind_int64(u, 1, iid);
-      sqlite3_bind_int64(u, 2, m.id);
-      if (sqlite3_step(u) != SQLITE_DONE) return fail(SqlError(db_, "assign instance"));
     }
   }
   st = Exec("COMMIT");
@@ -533,7 +569,7 @@ Status Store::BuildTimeline() {
 }
 
 Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Value>& params,
-                           std::string_view context) const {
+                           std::string_view context, size_t max_rows) const {
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
@@ -567,7 +603,7 @@ Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Val
   Table table;
   const int ncols = sqlite3_column_count(s.get());
   for (int c = 0; c < ncols; ++c) table.columns.emplace_back(sqlite3_column_name(s.get(), c));
-  for (;;) {
+  while (max_rows == 0 || table.rows.size() < max_rows) {
     int rc = sqlite3_step(s.get());
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) {

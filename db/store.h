@@ -4,15 +4,19 @@
 //
 // The store holds what the diagnosis needs and nothing more: one row per
 // source (with its checkpoint), one row per matched event (with the evidence
-// line), the process instances derived from events, and findings. Raw log
-// text is never copied wholesale. docs/store-schema.md documents every table
-// and view; the schema is versioned (PRAGMA user_version) and migrated
+// line), the timeline derived from events (process instances, restarts,
+// failure bursts, rollouts, key and auth-manager epochs), and findings. Raw
+// log text is never copied wholesale. docs/store-schema.md documents every
+// table and view; the schema is versioned (PRAGMA user_version) and migrated
 // forward on open.
 //
 // Write path: AppendEvents() commits a batch of events together with the
 // source checkpoint that produced them, in one transaction, so a crash never
-// loses or duplicates an event. Read path: Query() runs read-only SQL (the
-// causes of rule packs) with named parameters.
+// loses or duplicates an event. Each event is placed in its stream, process
+// instance and failure burst as it is written, so BuildTimeline() only
+// derives small tables and its cost does not grow with the event count.
+// Read path: Query() runs read-only SQL (the causes of rule packs) with
+// named parameters. ReplaceFindings() keeps the latest diagnosis.
 //
 // Thread safety: a Store is used by one thread at a time.
 
@@ -64,6 +68,26 @@ struct Table {
   std::vector<std::vector<Value>> rows;
 };
 
+// A finding to keep in the store (tables findings, finding_facts,
+// finding_evidence).
+struct FindingRecord {
+  std::string fingerprint;  // Unique among the findings replaced together.
+  std::string cause;
+  std::string surface;
+  double confidence = 0;
+  std::string title;
+  std::string summary;
+  std::string remediation;
+  std::string deployment;
+  std::vector<std::pair<std::string, std::string>> facts;
+  // Cited events in report order: event id and role.
+  std::vector<std::pair<int64_t, std::string>> evidence;
+};
+
+namespace internal {
+class Timeline;
+}  // namespace internal
+
 class Store {
  public:
   struct Options {
@@ -95,7 +119,10 @@ class Store {
 
   // Appends events of source_id and advances its checkpoint, atomically.
   // Events already stored (same source, offset and rule) are ignored, so a
-  // replay after a crash is harmless.
+  // replay after a crash is harmless. Events of one source should come in
+  // file order (batches in order, each batch in order): an event older
+  // than what its stream has seen is stored too, but its stream is then
+  // re-derived by the next BuildTimeline(), which costs a pass over it.
   Status AppendEvents(int64_t source_id, const std::vector<Event>& events,
                       uint64_t checkpoint_offset, uint64_t checkpoint_line);
 
@@ -104,17 +131,27 @@ class Store {
   Status UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
                            uint64_t capped_lines, uint64_t bad_records);
 
-  // Rebuilds the derived timeline tables (streams, instances) from events.
-  // Idempotent; call after ingestion and before diagnosis.
+  // Completes the derived timeline: instance lifetimes, restarts, rollouts,
+  // key epochs and auth-manager epochs (docs/store-schema.md), and re-derives
+  // any stream that received events out of order or in an earlier session.
+  // Idempotent; call after ingestion and before diagnosis. Its cost depends
+  // on the number of instances and bursts, not of events, unless streams
+  // need re-deriving.
   Status BuildTimeline();
 
   // Runs one read-only SQL statement. params binds named parameters (":x" in
   // the SQL binds params["x"]); parameters the SQL does not use are ignored,
-  // and parameters it uses but params lacks are NULL. Returns
+  // and parameters it uses but params lacks are NULL. max_rows > 0 stops
+  // after that many rows (the statement is not run to its end). Returns
   // InvalidArgument with SQLite's message (prefixed by context) if the SQL
   // is invalid or would write.
   Result<Table> Query(std::string_view sql, const std::map<std::string, Value>& params,
-                      std::string_view context = "query") const;
+                      std::string_view context = "query", size_t max_rows = 0) const;
+
+  // Replaces the stored findings by findings, in rank order (first = most
+  // likely), atomically. Returns InvalidArgument if two share a
+  // fingerprint or cite an event the store does not hold.
+  Status ReplaceFindings(const std::vector<FindingRecord>& findings);
 
  private:
   explicit Store(sqlite3* db);
@@ -122,6 +159,7 @@ class Store {
   Status Migrate();
 
   sqlite3* db_;
+  std::unique_ptr<internal::Timeline> timeline_;
 };
 
 }  // namespace etiolog::db

@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Format detection is by first byte after prefixes are peeled:
-//   '{'   JSON (structlog task log, or a Docker json-file wrapper)
-//   '['   classic Python logging, gunicorn
-//   digit structlog console (ISO or "YYYY-MM-DD HH:MM:SS" time)
-//   A-Z   uvicorn "LEVEL:     msg"
-// and anything not recognised is a bare line. Each parser either fills the
-// record completely or leaves it untouched and returns false.
+// Two levels of reading a line:
+//  * Peel + Classify (cheap, no allocation unless the line has ANSI codes):
+//    strips wrappers and prefixes, computes a hash of them (the stream),
+//    and says whether the body starts a record. Used on the many lines the
+//    record and time searches walk over.
+//  * DecodeLine (full): parses the body's format into a LogRecord. Used on
+//    candidate lines and on the record starts they belong to.
+//
+// Searches walk backwards over lines of the chunk, skipping other streams.
+// Each search remembers its answer per stream (memo_*), so a later
+// candidate of the same stream stops where the previous one was resolved:
+// over a chunk the walking is linear in its lines, whatever the number of
+// candidates, and each single search is bounded by lookback_lines.
 
 #include "ingest/decoder.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
+#include <cstring>
+#include <ctime>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <simdjson.h>
+
+#include "ingest/path_identity.h"
+#include "ingest/text.h"
 
 namespace etiolog {
 
@@ -40,18 +52,19 @@ std::string_view LevelName(Level level) {
 }
 
 Level ParseLevel(std::string_view word) {
-  std::string w;
-  w.reserve(word.size());
-  for (char c : word) {
-    w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (word.empty() || word.size() > 11) return Level::kUnknown;
+  char w[12];
+  for (size_t i = 0; i < word.size(); ++i) {
+    w[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(word[i])));
   }
-  if (w == "info" || w == "information" || w == "notice") return Level::kInfo;
-  if (w == "warning" || w == "warn") return Level::kWarning;
-  if (w == "error" || w == "err" || w == "exception") return Level::kError;
-  if (w == "debug") return Level::kDebug;
-  if (w == "trace") return Level::kTrace;
-  if (w == "critical" || w == "fatal" || w == "crit" || w == "alert" || w == "emerg" ||
-      w == "emergency") {
+  std::string_view s(w, word.size());
+  if (s == "info" || s == "information" || s == "notice") return Level::kInfo;
+  if (s == "warning" || s == "warn") return Level::kWarning;
+  if (s == "error" || s == "err" || s == "exception") return Level::kError;
+  if (s == "debug") return Level::kDebug;
+  if (s == "trace") return Level::kTrace;
+  if (s == "critical" || s == "fatal" || s == "crit" || s == "alert" || s == "emerg" ||
+      s == "emergency") {
     return Level::kCritical;
   }
   return Level::kUnknown;
@@ -79,12 +92,40 @@ bool IsWordChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
 }
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(0, p.size()) == p;
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
     s.remove_suffix(1);
+  }
   return s;
 }
+
+uint64_t Mix(uint64_t h, std::string_view s) {
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  h ^= 0xff;
+  return h * 1099511628211ull;
+}
+
+// Everything about the outside of a line, without allocating.
+struct Peeled {
+  std::string_view body;
+  uint64_t stream = 1469598103934665603ull;  // Hash of the wrappers' identity.
+  std::string_view host;                     // Outermost container / host name.
+  std::string_view inner;                    // Innermost nested prefix (honcho in compose).
+  std::string_view component;                // Innermost prefix that names a component.
+  std::string_view ident;                    // journald identifier.
+  int64_t pid = 0;                           // journald [pid].
+  ParsedTime wrapper_time;                   // CRI / journald time; length 0 if none.
+};
 
 // Peels one "name  | " prefix (docker compose, airflow standalone, honcho).
 // The name has no spaces; at least one space precedes the bar.
@@ -102,7 +143,207 @@ bool PeelPrefix(std::string_view* line, std::string_view* name) {
   return true;
 }
 
-void SetTime(const ParsedTime& t, LogRecord* out) {
+// "<RFC3339> stdout|stderr F|P[:tags] " (CRI; Docker lines after framing).
+bool PeelCri(std::string_view* line, Peeled* p) {
+  std::string_view s = *line;
+  if (s.size() < 30 || !IsDigit(s[0])) return false;
+  ParsedTime t = ParseIsoTimestamp(s);
+  if (t.length == 0 || !t.has_zone || t.length + 9 > s.size()) return false;
+  std::string_view rest = s.substr(t.length);
+  if (!StartsWith(rest, " stdout ") && !StartsWith(rest, " stderr ")) return false;
+  if (rest[8] != 'F' && rest[8] != 'P') return false;
+  size_t sp = rest.find(' ', 8);
+  if (sp == std::string_view::npos) sp = rest.size() - 1;
+  p->wrapper_time = t;
+  p->stream = Mix(p->stream, rest.substr(1, 6));
+  line->remove_prefix(t.length + sp + 1);
+  return true;
+}
+
+const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// "host ident[pid]: " or "host ident: " after a journald time.
+bool PeelJournalTail(std::string_view s, size_t pos, Peeled* p, size_t* consumed) {
+  if (pos >= s.size() || s[pos] != ' ') return false;
+  size_t h = pos + 1, he = h;
+  while (he < s.size() && (IsWordChar(s[he]) || s[he] == ':') && he - h < 256) ++he;
+  if (he == h || he >= s.size() || s[he] != ' ') return false;
+  size_t i = he + 1, ie = i;
+  while (ie < s.size() && s[ie] != '[' && s[ie] != ':' && s[ie] != ' ' && ie - i < 128) ++ie;
+  if (ie == i || ie >= s.size()) return false;
+  int64_t pid = 0;
+  size_t e = ie;
+  if (s[e] == '[') {
+    size_t d = e + 1;
+    while (d < s.size() && IsDigit(s[d]) && d - e < 12) pid = pid * 10 + (s[d++] - '0');
+    if (d == e + 1 || d >= s.size() || s[d] != ']') return false;
+    e = d + 1;
+  }
+  if (e >= s.size() || s[e] != ':' || (e + 1 < s.size() && s[e + 1] != ' ')) return false;
+  p->host = s.substr(h, he - h);
+  p->ident = s.substr(i, ie - i);
+  p->pid = pid;
+  p->stream = Mix(Mix(p->stream, p->host), s.substr(i, e - i));
+  *consumed = std::min(s.size(), e + 2);
+  return true;
+}
+
+// journald short ("Nov 06 10:30:09 host airflow[1018681]: ") or ISO
+// ("2025-11-06T10:30:09+0000 host airflow[1018681]: "). Short times carry
+// no year: it is the year of year_hint, or the one before if that would put
+// the line in the future of the hint.
+bool PeelJournal(std::string_view* line, int64_t year_hint_s, const TimeZone* zone, Peeled* p) {
+  std::string_view s = *line;
+  if (s.size() < 20) return false;
+  size_t consumed = 0;
+  if (IsDigit(s[0])) {
+    ParsedTime t = ParseIsoTimestamp(s);
+    if (t.length == 0 || !PeelJournalTail(s, t.length, p, &consumed)) return false;
+    if (!t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
+    p->wrapper_time = t;
+    line->remove_prefix(consumed);
+    return true;
+  }
+  int month = 0;
+  for (int m = 0; m < 12; ++m) {
+    if (s.substr(0, 3) == kMonths[m]) month = m + 1;
+  }
+  if (month == 0 || s[3] != ' ') return false;
+  size_t d = 4;
+  if (s[d] == ' ') ++d;
+  int day = 0;
+  while (d < s.size() && IsDigit(s[d]) && day < 100) day = day * 10 + (s[d++] - '0');
+  if (day < 1 || day > 31 || d + 9 > s.size() || s[d] != ' ') return false;
+  std::string_view hms = s.substr(d + 1, 8);
+  if (hms[2] != ':' || hms[5] != ':') return false;
+  int hh = 0, mm = 0, ss = 0;
+  for (int k : {0, 1}) hh = hh * 10 + (IsDigit(hms[k]) ? hms[k] - '0' : 99);
+  for (int k : {3, 4}) mm = mm * 10 + (IsDigit(hms[k]) ? hms[k] - '0' : 99);
+  for (int k : {6, 7}) ss = ss * 10 + (IsDigit(hms[k]) ? hms[k] - '0' : 99);
+  if (hh > 23 || mm > 59 || ss > 60) return false;
+  size_t end = d + 9;
+  int64_t frac_us = 0;
+  if (end < s.size() && s[end] == '.') {  // -o short-precise
+    int64_t scale = 100000;
+    ++end;
+    while (end < s.size() && IsDigit(s[end])) {
+      frac_us += (s[end] - '0') * scale;
+      scale /= 10;
+      ++end;
+    }
+  }
+  if (!PeelJournalTail(s, end, p, &consumed)) return false;
+  time_t hint = static_cast<time_t>(year_hint_s);
+  struct tm tm;
+  gmtime_r(&hint, &tm);
+  int64_t year = tm.tm_year + 1900;
+  auto local_us = [&](int64_t y) {
+    return (DaysFromCivil(y, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+            hh * 3600 + mm * 60 + ss) *
+               1000000 +
+           frac_us;
+  };
+  int64_t us = local_us(year);
+  if (us > (year_hint_s + 2 * 86400) * 1000000) us = local_us(year - 1);
+  p->wrapper_time.utc_us = zone != nullptr ? zone->LocalToUtc(us) : us;
+  p->wrapper_time.length = end;
+  p->wrapper_time.has_zone = false;
+  line->remove_prefix(consumed);
+  return true;
+}
+
+void Peel(std::string_view line, int64_t year_hint_s, const TimeZone* zone, Peeled* p) {
+  std::string_view s = line;
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  PeelCri(&s, p);
+  PeelJournal(&s, year_hint_s, zone, p);
+  std::string_view name;
+  for (int i = 0; i < 3 && PeelPrefix(&s, &name); ++i) {
+    // The outermost prefix names the container; an inner one (standalone,
+    // honcho) names the component.
+    if (p->host.empty()) {
+      p->host = name;
+    } else {
+      p->inner = name;
+    }
+    if (!InferComponent(name).empty()) p->component = name;
+    p->stream = Mix(p->stream, name);
+  }
+  p->body = s;
+}
+
+// ---------------------------------------------------------------------------
+// Record starts.
+
+enum class LineKind {
+  kHeader,        // A header of a known format: starts a record.
+  kStart,         // No header, but a shape that starts a record.
+  kArt,           // A line of the Airflow ASCII banner.
+  kContinuation,  // Anything else: continues the open record.
+};
+
+bool IsUvicornHeader(std::string_view s) {
+  size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon < 4 || colon > 8) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    if (s[i] < 'A' || s[i] > 'Z') return false;
+  }
+  if (colon + 1 >= s.size() || s[colon + 1] != ' ') return false;
+  return ParseLevel(s.substr(0, colon)) != Level::kUnknown;
+}
+
+bool IsArt(std::string_view s) {
+  if (s.size() < 20 || s.find("__") == std::string_view::npos) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return c == '_' || c == '/' || c == '\\' || c == '|' || c == '(' || c == ')' || c == ' ';
+  });
+}
+
+LineKind Classify(std::string_view b) {
+  if (b.empty()) return LineKind::kContinuation;
+  const char c = b[0];
+  if (IsDigit(c) && ParseIsoTimestamp(b).length > 0) return LineKind::kHeader;
+  if (c == '[' && b.size() > 20 && ParseIsoTimestamp(b.substr(1)).length > 0) {
+    return LineKind::kHeader;
+  }
+  if (c == '{' && b.size() > 1 && b[1] == '"') return LineKind::kHeader;
+  if (c >= 'A' && c <= 'Z' && IsUvicornHeader(b)) return LineKind::kHeader;
+  // Banners printed before logging is set up ("Running the Gunicorn Server
+  // with:") and the Celery worker banner.
+  if (StartsWith(b, "Running the ") && b.back() == ':') return LineKind::kStart;
+  // The Celery worker banner.
+  if (StartsWith(b, " -------------- ") || StartsWith(b, "-------------- celery@")) {
+    return LineKind::kStart;
+  }
+  if (c == ' ' || c == '\t') {
+    return IsArt(b) ? LineKind::kArt : LineKind::kContinuation;
+  }
+  if (IsArt(b)) return LineKind::kArt;
+  // "Simple auth manager | Password for user ..." and similar print()s.
+  size_t bar = b.find(" | ");
+  if (bar != std::string_view::npos && bar < 40 && std::isalpha(static_cast<unsigned char>(c)) &&
+      std::all_of(b.begin(), b.begin() + static_cast<long>(bar),
+                  [](char x) { return IsWordChar(x) || x == ' '; })) {
+    return LineKind::kStart;
+  }
+  // Python warnings: "/path/file.py:23: DeprecationWarning: ..." (also
+  // without the colon after the line number, as Airflow 3.1 prints them).
+  if (c == '/' || c == '.') {
+    size_t py = b.find(".py:");
+    if (py != std::string_view::npos && py < 300 &&
+        b.find("Warning: ", py) != std::string_view::npos) {
+      return LineKind::kStart;
+    }
+  }
+  return LineKind::kContinuation;
+}
+
+// ---------------------------------------------------------------------------
+// Full decoding of a body.
+
+void SetTime(ParsedTime t, const TimeZone* zone, LogRecord* out) {
+  if (!t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
   out->time_us = t.utc_us;
   out->time_quality = t.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
 }
@@ -114,7 +355,7 @@ void ParseFields(std::string_view s, LogRecord* out) {
   while (i < s.size()) {
     while (i < s.size() && s[i] == ' ') ++i;
     size_t k = i;
-    while (k < s.size() && (IsWordChar(s[k])) && s[k] != '=') ++k;
+    while (k < s.size() && IsWordChar(s[k]) && s[k] != '=') ++k;
     if (k == i || k >= s.size() || s[k] != '=') return;
     std::string key(s.substr(i, k - i));
     size_t v = k + 1;
@@ -135,10 +376,41 @@ void ParseFields(std::string_view s, LogRecord* out) {
   }
 }
 
+// The trailing " [dotted.logger]" (followed by end or " key=...") of a
+// structlog console line; npos if none.
+size_t FindStructlogLogger(std::string_view rest, size_t* logger_end) {
+  size_t logger_pos = std::string_view::npos;
+  for (size_t p = rest.find(" ["); p != std::string_view::npos; p = rest.find(" [", p + 1)) {
+    size_t q = p + 2;
+    while (q < rest.size() && IsWordChar(rest[q])) ++q;
+    if (q == p + 2 || q >= rest.size() || rest[q] != ']') continue;
+    if (q + 1 != rest.size() && rest[q + 1] != ' ') continue;
+    if (q + 1 < rest.size()) {
+      size_t k = q + 2;
+      while (k < rest.size() && IsWordChar(rest[k])) ++k;
+      if (k >= rest.size() || rest[k] != '=') continue;
+    }
+    logger_pos = p;
+    *logger_end = q;
+  }
+  return logger_pos;
+}
+
+// The same for a line that may begin with the logger ("=====... [logger] k=v"
+// ends a multi-line event).
+bool TrailingLogger(std::string_view line, LogRecord* out) {
+  std::string padded = " " + std::string(line);
+  size_t end = 0;
+  size_t pos = FindStructlogLogger(padded, &end);
+  if (pos == std::string_view::npos) return false;
+  out->logger.assign(padded.substr(pos + 2, end - pos - 2));
+  ParseFields(std::string_view(padded).substr(end + 1), out);
+  return true;
+}
+
 // "<ts> [<level>] <event> [<logger>] k=v ..."
-bool ParseStructlogConsole(std::string_view s, const DecoderOptions& opt, LogRecord* out) {
-  ParsedTime t = ParseIsoTimestamp(s, opt.local_offset_minutes);
-  if (t.length == 0) return false;
+bool ParseStructlogConsole(std::string_view s, const ParsedTime& t, const TimeZone* zone,
+                           LogRecord* out) {
   std::string_view rest = s.substr(t.length);
   if (rest.size() < 3 || rest[0] != ' ' || rest[1] != '[') return false;
   size_t close = rest.find(']');
@@ -147,23 +419,9 @@ bool ParseStructlogConsole(std::string_view s, const DecoderOptions& opt, LogRec
   if (level == Level::kUnknown) return false;
   rest = rest.substr(close + 1);
   if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
-  // The logger is the last " [dotted.name]" followed by end or " key=".
-  size_t logger_pos = std::string_view::npos, logger_end = 0;
-  for (size_t p = rest.find(" ["); p != std::string_view::npos; p = rest.find(" [", p + 1)) {
-    size_t q = p + 2;
-    while (q < rest.size() && IsWordChar(rest[q])) ++q;
-    if (q == p + 2 || q >= rest.size() || rest[q] != ']') continue;
-    if (q + 1 != rest.size() && rest[q + 1] != ' ') continue;
-    if (q + 1 < rest.size()) {
-      // Must be followed by key=value pairs.
-      size_t k = q + 2;
-      while (k < rest.size() && IsWordChar(rest[k])) ++k;
-      if (k >= rest.size() || rest[k] != '=') continue;
-    }
-    logger_pos = p;
-    logger_end = q;
-  }
-  SetTime(t, out);
+  size_t logger_end = 0;
+  size_t logger_pos = FindStructlogLogger(rest, &logger_end);
+  SetTime(t, zone, out);
   out->level = level;
   out->format = "structlog";
   if (logger_pos != std::string_view::npos) {
@@ -176,45 +434,168 @@ bool ParseStructlogConsole(std::string_view s, const DecoderOptions& opt, LogRec
   return true;
 }
 
+// After "{file.py:123} ": "LEVEL - msg". where is "file.py:123".
+bool ParseClassicTail(std::string_view where, std::string_view rest, LogRecord* out) {
+  size_t dash = rest.find(" - ");
+  if (dash == std::string_view::npos || dash > 12) return false;
+  Level level = ParseLevel(rest.substr(0, dash));
+  if (level == Level::kUnknown) return false;
+  out->level = level;
+  out->logger.assign(where.substr(0, where.find(':')));
+  out->message.assign(Trim(rest.substr(dash + 3)));
+  return true;
+}
+
+// "{file:line} LEVEL - msg", optionally after "[SOURCE:DAG_PROCESSOR] ".
+bool ParseBraced(std::string_view rest, LogRecord* out) {
+  if (StartsWith(rest, "[SOURCE:")) {
+    size_t close = rest.find("] ");
+    if (close == std::string_view::npos) return false;
+    rest.remove_prefix(close + 2);
+  }
+  if (rest.empty() || rest[0] != '{') return false;
+  size_t close = rest.find('}');
+  if (close == std::string_view::npos || close + 2 > rest.size()) return false;
+  std::string_view where = rest.substr(1, close - 1);
+  return ParseClassicTail(where, Trim(rest.substr(close + 1)), out);
+}
+
+// Timestamp-first bodies other than structlog console:
+//   "<ts> {file:line} LEVEL - msg"                     (3.0 supervisor)
+//   "<ts> logLevel=WARNING logger=name - msg k=v"      (custom log_format)
+//   "<ts> LEVEL - msg", "<ts> - name - LEVEL - msg", "<ts> LEVEL msg"
+bool ParseTimestampFirst(std::string_view s, const ParsedTime& t, const TimeZone* zone,
+                         LogRecord* out) {
+  std::string_view rest = s.substr(t.length);
+  if (rest.empty() || rest[0] != ' ') return false;
+  rest.remove_prefix(1);
+  if (!rest.empty() && rest[0] == '{') {
+    if (!ParseBraced(rest, out)) return false;
+    out->format = "classic";
+    SetTime(t, zone, out);
+    return true;
+  }
+  // key=value header fields up to " - ".
+  if (rest.size() > 4 && IsWordChar(rest[0])) {
+    size_t eq = rest.find('=');
+    size_t sp = rest.find(' ');
+    if (eq != std::string_view::npos && eq < sp) {
+      size_t dash = rest.find(" - ");
+      if (dash != std::string_view::npos) {
+        LogRecord head;
+        ParseFields(rest.substr(0, dash), &head);
+        Level level = Level::kUnknown;
+        std::string logger;
+        for (const auto& [k, v] : head.fields) {
+          if (k == "logLevel" || k == "level" || k == "levelname" || k == "loglevel") {
+            level = ParseLevel(v);
+          } else if (k == "logger" || k == "name") {
+            logger = v;
+          }
+        }
+        if (level != Level::kUnknown) {
+          SetTime(t, zone, out);
+          out->level = level;
+          out->logger = std::move(logger);
+          out->format = "classic";
+          std::string_view msg = rest.substr(dash + 3);
+          // Trailing k=v pairs (structlog's extra keys) are fields.
+          size_t kv = std::string_view::npos;
+          for (size_t p = msg.find(' '); p != std::string_view::npos; p = msg.find(' ', p + 1)) {
+            size_t k = p + 1;
+            while (k < msg.size() && IsWordChar(msg[k])) ++k;
+            if (k < msg.size() && msg[k] == '=' && k > p + 1) {
+              LogRecord probe;
+              ParseFields(msg.substr(p), &probe);
+              // Accept only if the whole tail parses as fields.
+              std::string_view tail = msg.substr(p);
+              size_t consumed_eq = 0;
+              for (char ch : tail) consumed_eq += ch == '=';
+              if (probe.fields.size() == consumed_eq) {
+                kv = p;
+                out->fields = std::move(probe.fields);
+                break;
+              }
+            }
+          }
+          out->message.assign(Trim(msg.substr(0, kv)));
+          return true;
+        }
+      }
+    }
+  }
+  // "- name - LEVEL - msg"
+  if (StartsWith(rest, "- ")) {
+    size_t d1 = rest.find(" - ", 2);
+    if (d1 == std::string_view::npos) return false;
+    std::string_view after = rest.substr(d1 + 3);
+    size_t d2 = after.find(" - ");
+    if (d2 == std::string_view::npos) return false;
+    Level level = ParseLevel(after.substr(0, d2));
+    if (level == Level::kUnknown) return false;
+    SetTime(t, zone, out);
+    out->level = level;
+    out->logger.assign(rest.substr(2, d1 - 2));
+    out->message.assign(Trim(after.substr(d2 + 3)));
+    out->format = "classic";
+    return true;
+  }
+  // "LEVEL - msg" / "LEVEL msg" / "[LEVEL] msg"
+  size_t w = 0;
+  bool bracket = !rest.empty() && rest[0] == '[';
+  if (bracket) ++w;
+  size_t we = w;
+  while (we < rest.size() && std::isalpha(static_cast<unsigned char>(rest[we]))) ++we;
+  Level level = ParseLevel(rest.substr(w, we - w));
+  if (level == Level::kUnknown) return false;
+  std::string_view word = rest.substr(w, we - w);
+  if (!bracket &&
+      !std::all_of(word.begin(), word.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return false;
+  }
+  if (bracket) {
+    if (we >= rest.size() || rest[we] != ']') return false;
+    ++we;
+  }
+  std::string_view msg = rest.substr(we);
+  if (StartsWith(msg, " - ")) msg.remove_prefix(3);
+  SetTime(t, zone, out);
+  out->level = level;
+  out->message.assign(Trim(msg));
+  out->format = "classic";
+  return true;
+}
+
 // "[<ts>] {file.py:123} LEVEL - msg", "[<ts>] [pid] [LEVEL] msg" (gunicorn),
-// "[<ts>: LEVEL/Process] msg" (celery).
-bool ParseBracketed(std::string_view s, const DecoderOptions& opt, LogRecord* out) {
+// "[<ts>: LEVEL/Process] msg" (celery), "[<ts>] LEVEL - msg".
+bool ParseBracketed(std::string_view s, const TimeZone* zone, LogRecord* out) {
   if (s.size() < 2 || s[0] != '[') return false;
-  ParsedTime t = ParseIsoTimestamp(s.substr(1), opt.local_offset_minutes);
+  ParsedTime t = ParseIsoTimestamp(s.substr(1));
   if (t.length == 0) return false;
   std::string_view rest = s.substr(1 + t.length);
   if (rest.empty()) return false;
-  if (rest[0] == ':') {  // Celery: "[2025-05-25 18:05:00,485: INFO/ForkPoolWorker-15] msg"
+  if (rest[0] == ':') {  // Celery
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return false;
     std::string_view inner = Trim(rest.substr(1, close - 1));
     size_t slash = inner.find('/');
     Level level = ParseLevel(inner.substr(0, slash));
     if (level == Level::kUnknown) return false;
-    SetTime(t, out);
+    SetTime(t, zone, out);
     out->level = level;
     out->format = "celery";
-    if (slash != std::string_view::npos) out->logger.assign(inner.substr(slash + 1));
+    // The part after '/' is Celery's process name, not a logger.
+    if (slash != std::string_view::npos)
+      out->fields.emplace_back("process", inner.substr(slash + 1));
     out->message.assign(Trim(rest.substr(close + 1)));
     return true;
   }
   if (rest[0] != ']') return false;
   rest = rest.substr(1);
-  if (rest.size() > 1 && rest[0] == ' ' && rest[1] == '{') {
-    size_t close = rest.find('}');
-    if (close == std::string_view::npos) return false;
-    std::string_view where = rest.substr(2, close - 2);
-    rest = rest.substr(close + 1);
-    if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
-    size_t dash = rest.find(" - ");
-    if (dash == std::string_view::npos) return false;
-    Level level = ParseLevel(rest.substr(0, dash));
-    if (level == Level::kUnknown) return false;
-    SetTime(t, out);
-    out->level = level;
+  if (rest.size() > 1 && rest[0] == ' ' && (rest[1] == '{' || StartsWith(rest, " [SOURCE:"))) {
+    if (!ParseBraced(rest.substr(1), out)) return false;
+    SetTime(t, zone, out);
     out->format = "classic";
-    out->logger.assign(where.substr(0, where.find(':')));
-    out->message.assign(Trim(rest.substr(dash + 3)));
     return true;
   }
   if (rest.size() > 1 && rest[0] == ' ' && rest[1] == '[') {
@@ -222,8 +603,8 @@ bool ParseBracketed(std::string_view s, const DecoderOptions& opt, LogRecord* ou
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return false;
     std::string_view pid = rest.substr(2, close - 2);
-    if (pid.empty() ||
-        !std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (pid.empty() || pid.size() > 12 ||
+        !std::all_of(pid.begin(), pid.end(), [](char c) { return IsDigit(c); })) {
       return false;
     }
     rest = rest.substr(close + 1);
@@ -232,11 +613,22 @@ bool ParseBracketed(std::string_view s, const DecoderOptions& opt, LogRecord* ou
     if (lclose == std::string_view::npos) return false;
     Level level = ParseLevel(rest.substr(2, lclose - 2));
     if (level == Level::kUnknown) return false;
-    SetTime(t, out);
+    SetTime(t, zone, out);
     out->level = level;
     out->format = "gunicorn";
-    out->process.pid = std::stoll(std::string(pid.substr(0, 18)));
+    out->process.pid = std::stoll(std::string(pid));
     out->message.assign(Trim(rest.substr(lclose + 1)));
+    return true;
+  }
+  // "[ts] LEVEL - msg"
+  std::string_view tail = Trim(rest);
+  size_t dash = tail.find(" - ");
+  if (dash != std::string_view::npos && dash <= 9 &&
+      ParseLevel(tail.substr(0, dash)) != Level::kUnknown) {
+    SetTime(t, zone, out);
+    out->level = ParseLevel(tail.substr(0, dash));
+    out->format = "classic";
+    out->message.assign(Trim(tail.substr(dash + 3)));
     return true;
   }
   return false;
@@ -244,30 +636,34 @@ bool ParseBracketed(std::string_view s, const DecoderOptions& opt, LogRecord* ou
 
 // "INFO:     msg" (uvicorn's default formatter pads "LEVEL:" to 9 columns).
 bool ParseUvicorn(std::string_view s, LogRecord* out) {
+  if (!IsUvicornHeader(s)) return false;
   size_t colon = s.find(':');
-  if (colon == std::string_view::npos || colon < 4 || colon > 8) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    if (s[i] < 'A' || s[i] > 'Z') return false;
-  }
-  if (colon + 1 >= s.size() || s[colon + 1] != ' ') return false;
-  Level level = ParseLevel(s.substr(0, colon));
-  if (level == Level::kUnknown) return false;
-  out->level = level;
+  out->level = ParseLevel(s.substr(0, colon));
   out->format = "uvicorn";
   out->message.assign(Trim(s.substr(colon + 1)));
+  // "Started server process [51990]" names the process that prints it.
+  for (std::string_view marker : {"Started server process [", "Started parent process [",
+                                  "Finished server process [", "Stopping parent process ["}) {
+    if (StartsWith(out->message, marker)) {
+      int64_t pid = 0;
+      size_t i = marker.size();
+      while (i < out->message.size() && IsDigit(out->message[i]) && pid < (int64_t{1} << 40)) {
+        pid = pid * 10 + (out->message[i++] - '0');
+      }
+      if (i < out->message.size() && out->message[i] == ']') out->process.pid = pid;
+    }
+  }
   return true;
 }
 
-bool ParseJson(std::string_view s, const DecoderOptions& opt, LogRecord* out, int depth);
-
-bool ParseJson(std::string_view s, const DecoderOptions& opt, LogRecord* out, int depth) {
+bool ParseJson(std::string_view s, const TimeZone* zone, LogRecord* out) {
   simdjson::padded_string padded(s);
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return false;
   simdjson::ondemand::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) return false;
-  std::string event, level, timestamp, logger, log, time;
+  std::string event, level, timestamp, logger, log, time, stream;
   std::vector<std::pair<std::string, std::string>> fields;
   for (auto field : obj) {
     std::string_view key;
@@ -283,29 +679,32 @@ bool ParseJson(std::string_view s, const DecoderOptions& opt, LogRecord* out, in
       text = Trim(value.raw_json_token());
     }
     if (key == "event" || key == "message" || key == "msg") {
-      event.assign(text);
-    } else if (key == "level" || key == "levelname") {
+      if (event.empty()) event.assign(text);
+    } else if (key == "level" || key == "levelname" || key == "severity") {
       level.assign(text);
-    } else if (key == "timestamp" || key == "asctime") {
+    } else if (key == "timestamp" || key == "asctime" || key == "@timestamp") {
       timestamp.assign(text);
-    } else if (key == "logger" || key == "name") {
+    } else if (key == "logger" || key == "name" || key == "logger_name") {
       logger.assign(text);
     } else if (key == "log") {
       log.assign(text);
     } else if (key == "time") {
       time.assign(text);
+    } else if (key == "stream") {
+      stream.assign(text);
     } else {
       fields.emplace_back(std::string(key), std::string(text));
     }
   }
-  if (!log.empty() && depth == 0 && event.empty()) {
-    // Docker json-file: {"log":"<line>\n","stream":"stderr","time":"..."}.
+  if (!log.empty() && event.empty()) {
+    // Docker json-file read without framing (a single pasted line).
     while (!log.empty() && (log.back() == '\n' || log.back() == '\r')) log.pop_back();
-    DecodeLine(log, opt, out);
+    DecodeLine(log, DecoderOptions{}, out);
     if (out->time_quality == TimeQuality::kNone && !time.empty()) {
-      ParsedTime t = ParseIsoTimestamp(time, opt.local_offset_minutes);
-      if (t.length > 0) SetTime(t, out);
+      ParsedTime t = ParseIsoTimestamp(time);
+      if (t.length > 0) SetTime(t, zone, out);
     }
+    out->text.assign(s);
     return true;
   }
   if (event.empty() && timestamp.empty()) return false;
@@ -315,10 +714,91 @@ bool ParseJson(std::string_view s, const DecoderOptions& opt, LogRecord* out, in
   out->logger = std::move(logger);
   out->fields = std::move(fields);
   if (timestamp.empty()) timestamp = time;
-  ParsedTime t = ParseIsoTimestamp(timestamp, opt.local_offset_minutes);
-  if (t.length > 0) SetTime(t, out);
+  ParsedTime t = ParseIsoTimestamp(timestamp);
+  if (t.length > 0) SetTime(t, zone, out);
   return true;
 }
+
+// Decodes a cleaned line (no ANSI, valid UTF-8) with its peel.
+void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, LogRecord* out) {
+  out->text.assign(line);
+  std::string_view s = p.body;
+  bool parsed = false;
+  if (!s.empty()) {
+    char c = s[0];
+    if (c == '{') {
+      parsed = ParseJson(s, zone, out);
+    } else if (c == '[') {
+      parsed = ParseBracketed(s, zone, out);
+    } else if (IsDigit(c)) {
+      ParsedTime t = ParseIsoTimestamp(s);
+      if (t.length > 0) {
+        parsed = ParseStructlogConsole(s, t, zone, out) || ParseTimestampFirst(s, t, zone, out);
+        if (!parsed) {
+          // A timestamp and text we do not know: keep the time at least.
+          SetTime(t, zone, out);
+          out->message.assign(Trim(s.substr(t.length)));
+          out->format = "bare";
+          parsed = true;
+        }
+      }
+    } else if (c >= 'A' && c <= 'Z') {
+      parsed = ParseUvicorn(s, out);
+    }
+  }
+  if (!parsed) {
+    out->format = "bare";
+    out->message.assign(Trim(s));
+  }
+  // JSON escapes can produce NUL or stray bytes the raw line did not have.
+  auto clean = [](std::string* v) {
+    if (!IsCleanText(*v)) *v = SanitizeText(*v);
+  };
+  clean(&out->message);
+  clean(&out->logger);
+  for (auto& [k, v] : out->fields) {
+    clean(&k);
+    clean(&v);
+  }
+  if (out->time_quality == TimeQuality::kNone && p.wrapper_time.length > 0) {
+    // The runtime's (or journald's) time: when the line was written.
+    out->time_us = p.wrapper_time.utc_us;
+    out->time_quality = p.wrapper_time.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+  }
+  if (!p.host.empty() && out->process.host.empty()) {
+    // Nested prefixes name the process together: "airflow-1/scheduler".
+    out->process.host.assign(p.host);
+    if (!p.inner.empty()) out->process.host.append("/").append(p.inner);
+  }
+  if (p.pid != 0 && out->process.pid == 0) out->process.pid = p.pid;
+  if (!p.component.empty()) {
+    out->process.component.assign(InferComponent(p.component));
+  } else if (!p.ident.empty()) {
+    out->process.component.assign(InferComponent(p.ident));
+  }
+  if (out->process.component.empty() && !p.host.empty()) {
+    out->process.component.assign(InferComponent(p.host));
+  }
+  if (out->process.component.empty() && !out->logger.empty()) {
+    out->process.component.assign(InferComponent(out->logger));
+  }
+}
+
+// Cleans a raw line into *buf if needed (ANSI, NUL, invalid UTF-8) and
+// returns the view to read.
+std::string_view Clean(std::string_view raw, std::string* buf) {
+  while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
+  const bool ansi = std::memchr(raw.data(), '\x1b', raw.size()) != nullptr;
+  const bool dirty = !IsCleanText(raw);
+  if (!ansi && !dirty) return raw;
+  // Strip first: an escape sequence may swallow a byte the sanitiser would
+  // have expanded into U+FFFD, leaving half of it behind.
+  std::string tmp = ansi ? StripAnsi(raw) : std::string(raw);
+  *buf = dirty || !IsCleanText(tmp) ? SanitizeText(tmp) : std::move(tmp);
+  return *buf;
+}
+
+int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
 }  // namespace
 
@@ -330,11 +810,19 @@ std::string StripAnsi(std::string_view text) {
       out.push_back(text[i]);
       continue;
     }
-    // CSI: ESC [ params final-byte(0x40-0x7e). Other escapes: drop ESC + 1.
+    // CSI: ESC [ params final-byte(0x40-0x7e). OSC: ESC ] ... BEL or ESC \.
+    // Other escapes: drop ESC + 1.
     if (i + 1 < text.size() && text[i + 1] == '[') {
       size_t j = i + 2;
       while (j < text.size() && !(text[j] >= 0x40 && text[j] <= 0x7e)) ++j;
       i = j;
+    } else if (i + 1 < text.size() && text[i + 1] == ']') {
+      size_t j = i + 2;
+      while (j < text.size() && text[j] != '\x07' &&
+             !(text[j] == '\x1b' && j + 1 < text.size() && text[j + 1] == '\\')) {
+        ++j;
+      }
+      i = j < text.size() && text[j] == '\x1b' ? j + 1 : j;
     } else {
       ++i;
     }
@@ -342,114 +830,362 @@ std::string StripAnsi(std::string_view text) {
   return out;
 }
 
-std::string_view InferComponent(std::string_view name) {
-  std::string lower;
-  lower.reserve(name.size());
-  for (char c : name) {
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  auto has = [&](std::string_view needle) { return lower.find(needle) != std::string::npos; };
-  // Most specific first: "dag-processor" before "processor", "api-server"
-  // before "server".
-  if (has("dag-processor") || has("dag_processor") || has("dagprocessor") ||
-      has("dag_processing")) {
-    return "dag-processor";
-  }
-  if (has("api-server") || has("apiserver") || has("api_server") || has("api_fastapi") ||
-      has("webserver") || has("providers.fab.www")) {
-    return "api-server";
-  }
-  if (has("scheduler")) return "scheduler";
-  if (has("triggerer")) return "triggerer";
-  if (has("worker") || has("celery") || has("airflow.sdk") || has("supervisor")) {
-    return "worker";
-  }
-  return "";
-}
-
 void DecodeLine(std::string_view raw, const DecoderOptions& options, LogRecord* out) {
-  while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
-  std::string clean;
-  if (raw.find('\x1b') != std::string_view::npos) {
-    clean = StripAnsi(raw);
-    raw = clean;
+  std::string buf;
+  std::string_view line = Clean(raw, &buf);
+  Peeled p;
+  Peel(line, NowSeconds(), options.zone.get(), &p);
+  DecodePeeled(line, p, options.zone.get(), out);
+}
+
+// ---------------------------------------------------------------------------
+// Decoder: record framing and time inheritance over a chunk.
+
+struct Decoder::Impl {
+  SourceContext ctx;
+  DecoderOptions opt;
+  const TimeZone* zone = nullptr;
+  ProcessIdentity path_identity;
+  int64_t year_hint = 0;
+  uint64_t chunk_seq = 0;
+  std::string scratch;
+
+  // A record start, resolved: where it is and what it said.
+  struct Start {
+    bool found = false;
+    bool in_chunk = false;  // Else carried from an earlier chunk.
+    size_t pos = 0;         // Start of the line in the chunk, if in_chunk.
+    uint64_t index = 0;     // Its line index in the chunk, if in_chunk.
+  };
+  struct Carry {
+    LogRecord record;  // The decoded start of the stream's open record.
+    bool has_record = false;
+    int64_t time_us = 0;  // Last own time of the stream.
+    TimeQuality time_quality = TimeQuality::kNone;
+  };
+  struct Memo {
+    uint64_t seq = ~uint64_t{0};
+    size_t pos = 0;  // A line of the stream resolved in this chunk...
+    Start start;     // ...to this start.
+  };
+  struct TimeMemo {
+    uint64_t seq = ~uint64_t{0};
+    size_t pos = 0;  // A line resolved in this chunk...
+    bool found = false;
+    int64_t us = 0;
+    TimeQuality quality = TimeQuality::kNone;
+  };
+  std::unordered_map<uint64_t, Carry> carry;
+  std::unordered_map<uint64_t, Memo> start_memo;
+  std::unordered_map<uint64_t, TimeMemo> time_memo;
+  TimeMemo any_time_memo;
+  int64_t global_time_us = 0;
+  TimeQuality global_quality = TimeQuality::kNone;
+  bool have_global_time = false;
+
+  // The line before the one starting at pos, or false at the chunk start.
+  static bool PrevLine(std::string_view d, size_t pos, size_t* begin, size_t* end) {
+    if (pos == 0) return false;
+    *end = pos - 1;  // The '\n'.
+    const void* nl = *end == 0 ? nullptr : memrchr(d.data(), '\n', *end);
+    *begin = nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+    return true;
   }
-  out->text.assign(raw);
-  std::string_view s = raw;
-  std::string_view prefix;
-  for (int i = 0; i < 3 && PeelPrefix(&s, &prefix); ++i) {
-    // The outermost prefix names the container; an inner one (standalone,
-    // honcho) names the component.
-    if (out->process.host.empty()) out->process.host.assign(prefix);
-    std::string_view c = InferComponent(prefix);
-    if (!c.empty()) out->process.component.assign(c);
+
+  // The returned views may point into scratch: valid until the next call.
+  Peeled PeelAt(std::string_view raw) {
+    std::string_view line = Clean(raw, &scratch);
+    Peeled p;
+    Peel(line, year_hint, zone, &p);
+    return p;
   }
-  bool parsed = false;
-  if (!s.empty()) {
-    char c = s[0];
-    if (c == '{') {
-      parsed = ParseJson(s, options, out, 0);
-    } else if (c == '[') {
-      parsed = ParseBracketed(s, options, out);
-    } else if (c >= '0' && c <= '9') {
-      parsed = ParseStructlogConsole(s, options, out);
-    } else if (c >= 'A' && c <= 'Z') {
-      parsed = ParseUvicorn(s, out);
+
+  // A line's own time (body or wrapper); false if none.
+  bool OwnTime(const Peeled& p, int64_t* us, TimeQuality* q) {
+    std::string_view b = p.body;
+    ParsedTime t;
+    if (!b.empty() && IsDigit(b[0])) {
+      t = ParseIsoTimestamp(b);
+    } else if (!b.empty() && b[0] == '[') {
+      t = ParseIsoTimestamp(b.substr(1));
+    } else if (!b.empty() && b[0] == '{') {
+      size_t k = b.substr(0, 512).find("\"timestamp\":\"");
+      if (k != std::string_view::npos) t = ParseIsoTimestamp(b.substr(k + 13));
     }
+    if (t.length > 0) {
+      if (!t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
+    } else {
+      t = p.wrapper_time;
+    }
+    if (t.length == 0) return false;
+    *us = t.utc_us;
+    *q = t.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+    return true;
   }
-  if (!parsed) {
-    out->format = "bare";
-    out->message.assign(Trim(s));
-    if (!s.empty() && (s[0] == ' ' || s[0] == '\t')) out->continuation = true;
-  }
-  if (out->process.component.empty() && !out->logger.empty()) {
-    out->process.component.assign(InferComponent(out->logger));
-  }
-}
 
-ParsedTime LineTime(std::string_view line, int local_offset_minutes) {
-  std::string_view s = line;
-  std::string_view prefix;
-  for (int i = 0; i < 3 && PeelPrefix(&s, &prefix); ++i) {
+  // Classify, plus the one shape that needs context: an art line continues
+  // the banner if the stream's previous line (within 8 lines) is art too.
+  LineKind KindOf(std::string_view d, size_t begin, const Peeled& p) {
+    LineKind k = Classify(p.body);
+    if (k != LineKind::kArt) return k;
+    const uint64_t stream = p.stream;  // p may point into scratch, reused below.
+    size_t b = begin, e = 0;
+    for (int n = 0; n < 8 && PrevLine(d, b, &b, &e); ++n) {
+      Peeled q = PeelAt(d.substr(b, e - b));
+      if (q.stream != stream) continue;
+      return Classify(q.body) == LineKind::kArt ? LineKind::kContinuation : LineKind::kStart;
+    }
+    return LineKind::kStart;
   }
-  if (!s.empty() && s[0] == '[') s.remove_prefix(1);
-  return ParseIsoTimestamp(s, local_offset_minutes);
-}
 
-Decoder::Decoder(std::string source_name, const DecoderOptions& options)
-    : source_name_(std::move(source_name)), options_(options) {
-  path_component_ = InferComponent(source_name_);
-}
-
-void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t line_no,
-                     LogRecord* out) {
-  *out = LogRecord();
-  std::string_view line = chunk.data.substr(begin, end - begin);
-  DecodeLine(line, options_, out);
-  out->offset = chunk.offset + begin;
-  out->line = line_no;
-  if (out->process.component.empty()) out->process.component.assign(path_component_);
-  if (out->time_quality == TimeQuality::kNone) {
-    // Search earlier lines of this chunk, nearest first.
-    size_t line_begin = begin;
-    for (int n = 0; n < options_.inherit_search_lines && line_begin > 0; ++n) {
-      size_t prev_end = line_begin - 1;  // The '\n' ending the previous line.
-      size_t nl = prev_end == 0 ? std::string_view::npos : chunk.data.rfind('\n', prev_end - 1);
-      size_t prev_begin = nl == std::string_view::npos ? 0 : nl + 1;
-      ParsedTime t = LineTime(chunk.data.substr(prev_begin, prev_end - prev_begin),
-                              options_.local_offset_minutes);
-      if (t.length > 0) {
-        out->time_us = t.utc_us;
-        out->time_quality = TimeQuality::kInherited;
+  // The start of the record the line at begin (index in the chunk) belongs to.
+  Start FindStart(std::string_view d, size_t begin, uint64_t index, const Peeled& p) {
+    LineKind k = KindOf(d, begin, p);
+    Start s;
+    if (k != LineKind::kContinuation) {
+      s = Start{true, true, begin, index};
+      Memo& m = start_memo[p.stream];
+      if (m.seq != chunk_seq || m.pos < begin) m = Memo{chunk_seq, begin, s};
+      return s;
+    }
+    Memo& memo = start_memo[p.stream];
+    const bool memo_valid = memo.seq == chunk_seq && memo.pos < begin;
+    size_t b = 0, e = 0, pos = begin;
+    int same = 0, visited = 0;
+    std::optional<size_t> earliest;  // Earliest continuation of the stream seen.
+    uint64_t earliest_index = 0;
+    while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
+      if (!PrevLine(d, pos, &b, &e)) {
+        // Reached the chunk start: the stream's carried record, if any. At
+        // the start of the source, a record may begin without a header (a
+        // traceback printed before any log line): its first line starts it.
+        auto it = carry.find(p.stream);
+        if (it != carry.end() && it->second.has_record) {
+          s = Start{true, false, 0};
+        } else if (chunk_seq == 0) {
+          s = earliest ? Start{true, true, *earliest, earliest_index}
+                       : Start{true, true, begin, index};
+        }
         break;
       }
-      line_begin = prev_begin;
+      pos = b;
+      ++visited;
+      if (memo_valid && b <= memo.pos) {
+        if (b == memo.pos) {
+          s = memo.start;
+          break;
+        }
+      }
+      Peeled q = PeelAt(d.substr(b, e - b));
+      if (q.stream != p.stream) continue;
+      ++same;
+      if (KindOf(d, b, q) != LineKind::kContinuation) {
+        s = Start{true, true, b, index - static_cast<uint64_t>(visited)};
+        break;
+      }
+      earliest = b;
+      earliest_index = index - static_cast<uint64_t>(visited);
     }
-    if (out->time_quality == TimeQuality::kNone && have_carry_) {
-      out->time_us = carry_time_us_;
+    // Memos only move forward: a search for an earlier line (a record's
+    // start) must not make later searches walk again.
+    if (memo.seq != chunk_seq || memo.pos < begin) memo = Memo{chunk_seq, begin, s};
+    return s;
+  }
+
+  // Walks back from the line at begin to the nearest line with a time of its
+  // own, among the lines of *stream (any stream if null), reusing and
+  // updating memo. At the chunk start the answer is fallback.
+  TimeMemo SearchTime(std::string_view d, size_t begin, const uint64_t* stream, TimeMemo* memo,
+                      const TimeMemo& fallback) {
+    const bool memo_valid = memo->seq == chunk_seq && memo->pos < begin;
+    size_t b = 0, e = 0, pos = begin;
+    int same = 0, visited = 0;
+    TimeMemo result;
+    while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
+      if (!PrevLine(d, pos, &b, &e)) {
+        result = fallback;
+        break;
+      }
+      pos = b;
+      ++visited;
+      if (memo_valid && b == memo->pos) {
+        result = *memo;
+        break;
+      }
+      Peeled pl = PeelAt(d.substr(b, e - b));
+      if (stream != nullptr && pl.stream != *stream) continue;
+      ++same;
+      if (OwnTime(pl, &result.us, &result.quality)) {
+        result.found = true;
+        break;
+      }
+    }
+    if (memo->seq != chunk_seq || memo->pos < begin) {
+      *memo = result;
+      memo->seq = chunk_seq;
+      memo->pos = begin;
+    }
+    return result;
+  }
+
+  // Time of the nearest earlier timed line. Two candidates: the stream's
+  // own last time (in this chunk, else carried) and the nearest timed line of
+  // any stream. Interleaved output (`docker compose up`, `logs -f`) is in
+  // arrival order, so the neighbour of any stream is the closer estimate;
+  // but a line never precedes its own stream's previous line, so a
+  // neighbour earlier than that (output grouped per container) loses.
+  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, int64_t* us, TimeQuality* q) {
+    TimeMemo carried;
+    auto it = carry.find(stream);
+    if (it != carry.end() && it->second.time_quality != TimeQuality::kNone) {
+      carried.found = true;
+      carried.us = it->second.time_us;
+      carried.quality = it->second.time_quality;
+    }
+    TimeMemo own = SearchTime(d, begin, &stream, &time_memo[stream], carried);
+    TimeMemo global;
+    global.found = have_global_time;
+    global.us = global_time_us;
+    global.quality = global_quality;
+    TimeMemo any = SearchTime(d, begin, nullptr, &any_time_memo, global);
+    TimeMemo r = own;
+    if (any.found && (!own.found || any.us >= own.us)) r = any;
+    if (!r.found) return false;
+    *us = r.us;
+    *q = r.quality;
+    return true;
+  }
+
+  // Decodes the line at [begin, end) with its own fields only.
+  void DecodeOwn(std::string_view d, size_t begin, size_t end, LogRecord* out) {
+    std::string buf;
+    std::string_view line = Clean(d.substr(begin, end - begin), &buf);
+    Peeled p;
+    Peel(line, year_hint, zone, &p);
+    DecodePeeled(line, p, zone, out);
+  }
+
+  // Looks forward from a structlog header without a logger for the line
+  // that ends its event ("... [logger] k=v").
+  // The search stays inside the chunk: lines of an event cut by a chunk
+  // boundary, before it, keep an empty logger.
+  // from_line_start: begin is the first line to examine (a record carried
+  // into this chunk), not the header itself.
+  void FindTrailingLogger(std::string_view d, size_t begin, uint64_t stream, LogRecord* out,
+                          bool from_line_start = false) {
+    size_t b = begin;
+    if (!from_line_start) {
+      size_t nl = d.find('\n', begin);
+      if (nl == std::string_view::npos) return;
+      b = nl + 1;
+    }
+    for (int n = 0; n < 64 && b < d.size(); ++n) {
+      size_t e = d.find('\n', b);
+      if (e == std::string_view::npos) e = d.size();
+      Peeled q = PeelAt(d.substr(b, e - b));
+      b = e + 1;
+      if (q.stream != stream) continue;
+      if (Classify(q.body) != LineKind::kContinuation) return;
+      if (TrailingLogger(q.body, out)) return;
+    }
+  }
+};
+
+namespace {
+
+// Index of the line starting at pos, counted back from the chunk's end so
+// the cost is bounded by the distance (chunks end in '\n' or are one line).
+uint64_t IndexFromEnd(const Chunk& chunk, size_t pos) {
+  std::string_view d = chunk.data;
+  if (d.empty() || d.back() != '\n') return 0;
+  return chunk.lines - CountNewlines(d.substr(pos));
+}
+
+}  // namespace
+
+Decoder::Decoder(SourceContext context, const DecoderOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = std::move(context);
+  impl_->opt = options;
+  if (impl_->opt.lookback_lines < 1) impl_->opt.lookback_lines = 1;
+  impl_->zone = options.zone.get();
+  impl_->path_identity = IdentityFromPath(impl_->ctx.name);
+  impl_->year_hint = impl_->ctx.mtime > 0 ? impl_->ctx.mtime : NowSeconds();
+}
+
+Decoder::~Decoder() = default;
+
+void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t index, LogRecord* out) {
+  Impl& m = *impl_;
+  *out = LogRecord();
+  std::string_view d = chunk.data;
+  m.DecodeOwn(d, begin, end, out);
+  out->offset = chunk.LineOffset(index, begin);
+  out->line = chunk.LineNumber(index);
+  out->record_line = out->line;
+
+  Peeled p = m.PeelAt(d.substr(begin, end - begin));
+  Impl::Start start = m.FindStart(d, begin, index, p);
+  const bool own_start = start.found && start.in_chunk && start.pos == begin;
+  LogRecord head;
+  bool have_head = false;
+  if (start.found && !own_start) {
+    if (start.in_chunk) {
+      size_t se = d.find('\n', start.pos);
+      if (se == std::string_view::npos) se = d.size();
+      m.DecodeOwn(d, start.pos, se, &head);
+      head.line = chunk.LineNumber(start.index);
+      if (head.time_quality == TimeQuality::kNone) {
+        int64_t us = 0;
+        TimeQuality q = TimeQuality::kNone;
+        if (m.InheritTime(d, start.pos, p.stream, &us, &q)) {
+          head.time_us = us;
+          head.time_quality = TimeQuality::kInherited;
+        }
+      }
+    } else {
+      head = m.carry[p.stream].record;
+    }
+    have_head = true;
+    if (head.logger.empty() && head.format == "structlog") {
+      m.FindTrailingLogger(d, start.in_chunk ? start.pos : 0, p.stream, &head, !start.in_chunk);
+    }
+  } else if (out->logger.empty() && out->format == "structlog") {
+    m.FindTrailingLogger(d, begin, p.stream, out);
+  }
+  if (have_head) {
+    out->continuation = true;
+    out->record_line = head.line;
+    out->level = head.level;
+    out->logger = head.logger;
+    if (out->format == "bare") out->format = head.format;
+    if (out->process.host.empty()) out->process.host = head.process.host;
+    if (out->process.component.empty()) out->process.component = head.process.component;
+    if (out->process.pid == 0) out->process.pid = head.process.pid;
+    if (out->time_quality == TimeQuality::kNone && head.time_quality != TimeQuality::kNone) {
+      out->time_us = head.time_us;
+      out->time_quality =
+          head.time_quality == TimeQuality::kExact || head.time_quality == TimeQuality::kAssumedZone
+              ? TimeQuality::kInherited
+              : head.time_quality;
+    }
+  }
+  if (out->time_quality == TimeQuality::kNone) {
+    int64_t us = 0;
+    TimeQuality q = TimeQuality::kNone;
+    if (m.InheritTime(d, begin, p.stream, &us, &q)) {
+      out->time_us = us;
       out->time_quality = TimeQuality::kInherited;
     }
   }
+  // Identity: the line, then the path; the user's labels override both.
+  ProcessIdentity& id = out->process;
+  if (id.component.empty()) id.component = m.path_identity.component;
+  if (id.host.empty()) id.host = m.path_identity.host;
+  if (!m.ctx.labels.component.empty()) id.component = m.ctx.labels.component;
+  if (!m.ctx.labels.host.empty()) id.host = m.ctx.labels.host;
+  if (m.ctx.labels.pid != 0) id.pid = m.ctx.labels.pid;
+
   if (out->time_quality != TimeQuality::kNone) {
     if (first_time_us_ == 0 || out->time_us < first_time_us_) first_time_us_ = out->time_us;
     if (out->time_us > last_time_us_) last_time_us_ = out->time_us;
@@ -457,38 +1193,78 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t line
 }
 
 void Decoder::EndChunk(const Chunk& chunk) {
+  Impl& m = *impl_;
   std::string_view d = chunk.data;
-  // First timestamped line (for first_time_us), searching a bounded prefix.
+  // First timed line (for first_time_us), searching a bounded prefix.
   if (first_time_us_ == 0) {
     size_t pos = 0;
-    for (int n = 0; n < options_.inherit_search_lines && pos < d.size(); ++n) {
+    for (int n = 0; n < m.opt.lookback_lines && pos < d.size(); ++n) {
       size_t e = d.find('\n', pos);
       if (e == std::string_view::npos) e = d.size();
-      ParsedTime t = LineTime(d.substr(pos, e - pos), options_.local_offset_minutes);
-      if (t.length > 0) {
-        first_time_us_ = t.utc_us;
+      int64_t us = 0;
+      TimeQuality q = TimeQuality::kNone;
+      if (m.OwnTime(m.PeelAt(d.substr(pos, e - pos)), &us, &q)) {
+        first_time_us_ = us;
         break;
       }
       pos = e + 1;
     }
   }
-  // Last timestamped line, searching backwards.
+  // Walk back from the end: for each stream met, its open record and its
+  // last time become the carry for the next chunk. Streams not met in the
+  // window lose their carry rather than keep a stale one.
+  std::unordered_map<uint64_t, Impl::Carry> next;
+  std::unordered_map<uint64_t, bool> time_done;
+  bool global_done = false;
   size_t end = d.size();
   if (end > 0 && d[end - 1] == '\n') --end;
-  for (int n = 0; n < options_.inherit_search_lines; ++n) {
-    size_t b = end == 0 ? std::string_view::npos : d.rfind('\n', end - 1);
-    size_t begin = b == std::string_view::npos ? 0 : b + 1;
-    ParsedTime t = LineTime(d.substr(begin, end - begin), options_.local_offset_minutes);
-    if (t.length > 0) {
-      carry_time_us_ = t.utc_us;
-      have_carry_ = true;
-      if (t.utc_us > last_time_us_) last_time_us_ = t.utc_us;
-      if (first_time_us_ == 0 || t.utc_us < first_time_us_) first_time_us_ = t.utc_us;
-      break;
+  size_t begin = 0;
+  for (int n = 0; n < m.opt.lookback_lines && end <= d.size(); ++n) {
+    const void* nl = end == 0 ? nullptr : memrchr(d.data(), '\n', end);
+    begin = nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+    Peeled p = m.PeelAt(d.substr(begin, end - begin));
+    int64_t us = 0;
+    TimeQuality q = TimeQuality::kNone;
+    const bool timed = m.OwnTime(p, &us, &q);
+    if (timed && !global_done) {
+      m.global_time_us = us;
+      m.global_quality = q;
+      m.have_global_time = true;
+      global_done = true;
+      if (us > last_time_us_) last_time_us_ = us;
+      if (first_time_us_ == 0 || us < first_time_us_) first_time_us_ = us;
+    }
+    auto [it, fresh] = next.try_emplace(p.stream);
+    Impl::Carry& c = it->second;
+    if (fresh) {
+      Impl::Start s = m.FindStart(d, begin, IndexFromEnd(chunk, begin), p);
+      if (s.found && s.in_chunk) {
+        size_t se = d.find('\n', s.pos);
+        if (se == std::string_view::npos) se = d.size();
+        m.DecodeOwn(d, s.pos, se, &c.record);
+        c.record.line = chunk.LineNumber(s.index);
+        c.has_record = true;
+      } else if (s.found) {
+        c.record = m.carry[p.stream].record;
+        c.has_record = true;
+      }
+      auto old = m.carry.find(p.stream);
+      if (old != m.carry.end()) {
+        c.time_us = old->second.time_us;
+        c.time_quality = old->second.time_quality;
+      }
+    }
+    if (timed && !time_done[p.stream]) {
+      time_done[p.stream] = true;
+      c.time_us = us;
+      c.time_quality = q;
     }
     if (begin == 0) break;
     end = begin - 1;
   }
+  m.carry = std::move(next);
+  if (m.carry.size() > 4096) m.carry.clear();
+  ++m.chunk_seq;
 }
 
 }  // namespace ingest

@@ -1,73 +1,118 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Decoder: turns one candidate line into a LogRecord.
+// Decoder: turns one candidate line into a LogRecord, in the context of the
+// lines around it.
 //
 // The matcher flags candidate lines; only those are decoded, so decoding can
-// afford to try several formats per line. Recognised shapes (after removing
-// ANSI colour and peeling docker-compose / `airflow standalone` prefixes such
-// as "airflow-apiserver-1  | "):
-//   structlog console (3.1+ and 3.0)  2025-12-07T15:56:23.562782Z [error    ] msg [logger] k=v
-//   classic (3.0 / 2.x)               [2025-03-01T22:21:42.874+0000] {file.py:338} INFO - msg
-//   uvicorn                           INFO:     Started server process [51990]
-//   gunicorn                          [2019-12-05 11:57:27 +0000] [1] [INFO] msg
-//   structlog JSON (task logs)        {"timestamp":"...","level":"info","event":"..."}
-//   bare                              anything else: the whole line is the message
+// afford to try several formats per line. A line is read outside in:
+//   1. ANSI colour is removed.
+//   2. Wrappers are peeled, each telling something about the writer:
+//        Kubernetes CRI   "<RFC3339Nano> stderr F "        time, stream
+//        journald short   "Nov 06 10:30:09 host airflow[1018681]: "
+//                         (or an ISO time, as `-o short-iso` and the
+//                         journald-export unwrapping print it)  time, host, pid
+//        compose/honcho   "airflow-apiserver-1  | ", "scheduler  | "
+//                         (up to three deep)                  host, component
+//   3. The body is matched against the record formats (docs/formats.md):
+//        structlog console 3.1+/3.0  2025-12-07T15:56:23.562782Z [error    ] msg [logger] k=v
+//        classic 3.0/2.x             [2025-03-01T22:21:42.874+0000] {file.py:338} INFO - msg
+//        classic variants            2025-07-23 01:27:58,919 {_client.py:1025} INFO - msg
+//                                    2026-05-28T10:47:22.147535Z logLevel=WARNING logger=x - msg
+//                                    2025-05-01 10:00:00,123 INFO - msg
+//        gunicorn                    [2019-12-05 11:57:27 +0000] [8] [INFO] msg
+//        Celery                      [2025-05-25 18:05:00,485: INFO/ForkPoolWorker-15] msg
+//        uvicorn                     INFO:     Started server process [51990]
+//        structlog JSON (task logs)  {"timestamp":"...","level":"info","event":"..."}
+//        Docker json-file            {"log":"...","stream":"stderr","time":"..."}
+//        bare                        anything else: the whole line is the message
 //
-// A line with no time of its own inherits the time of the nearest earlier
-// line in the same source that has one (TimeQuality::kInherited).
+// Records. A line that is not the start of a record (a traceback frame, an
+// exception line, a banner's "Workers: 1", a hard-wrapped tail) is a
+// continuation of the nearest earlier record start of the same stream (same
+// wrappers and prefixes): it takes that record's level, logger and process,
+// its time unless it has its own, and LogRecord::record_line names where the
+// record began. Starts are lines with a header of a known format, plus a few
+// shapes that begin records without one ("Simple auth manager | ...",
+// the Airflow ASCII banner, a Python warnings line). The search looks back
+// at most DecoderOptions::lookback_lines; what the previous chunk left open
+// is carried over, per stream. A structlog event spanning lines names its
+// logger on its last line; the header and its continuations look forward
+// for it within the chunk (64 lines at most).
+//
+// Time. Every record gets a UTC time when one can be known: its own (Z or an
+// offset: kExact; a local time read in DecoderOptions::zone: kAssumedZone),
+// its wrapper's (the container runtime's receive time: kExact), its
+// record's, or else the time of the nearest earlier timed line of the same
+// stream, then of any stream (kInherited). Zone differences between formats
+// are normalised, never reported as skew.
 //
 // Thread safety: a Decoder keeps per-source state; one thread at a time.
+// DecodeLine and the other free functions are pure.
 
 #ifndef ETIOLOG_INGEST_DECODER_H_
 #define ETIOLOG_INGEST_DECODER_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "ingest/line_reader.h"
 #include "ingest/record.h"
+#include "ingest/time_zone.h"
 #include "ingest/timestamp.h"
 
 namespace etiolog::ingest {
 
 struct DecoderOptions {
-  // Offset east of UTC, in minutes, for timestamps printed without a zone
-  // (structlog's default renderer in Airflow 3.0, Python logging's asctime).
-  // Default: 0 (such times are taken as UTC).
-  int local_offset_minutes = 0;
-  // How many earlier lines to search for a time to inherit. Default: 256.
-  int inherit_search_lines = 256;
+  // The zone of times printed without one (structlog's default renderer in
+  // Airflow 3.0, Python's asctime, journald's short format).
+  // Default: null, meaning UTC.
+  std::shared_ptr<const TimeZone> zone;
+  // How many earlier lines of a stream to search for the start of a record
+  // or for a time to inherit. Default: 512.
+  int lookback_lines = 512;
+};
+
+// What is known about a source before reading a line of it.
+struct SourceContext {
+  std::string name;        // Display name (a path, "-", "a.tgz:member").
+  ProcessIdentity labels;  // User labels: override everything else.
+  int64_t mtime = 0;       // Modification time (s); dates journald lines,
+                           // which print no year. 0: the current time.
 };
 
 // Decodes line (no trailing newline) with no context: a line without a time
-// gets TimeQuality::kNone. Never fails; an unrecognised line is "bare".
+// gets TimeQuality::kNone and is never a continuation. Never fails; an
+// unrecognised line is "bare".
 void DecodeLine(std::string_view line, const DecoderOptions& options, LogRecord* out);
-
-// Guesses the Airflow component from a name: a compose service
-// ("airflow-apiserver-1"), a file path (".../scheduler/0.log") or a logger
-// ("airflow.jobs.scheduler_job_runner"). Returns "" when nothing fits.
-std::string_view InferComponent(std::string_view name);
 
 // Removes ANSI escape sequences (colour, cursor) from text.
 std::string StripAnsi(std::string_view text);
 
 class Decoder {
  public:
-  // source_name is the display name of the source (a path); its components
-  // hint at the process when lines do not say.
-  Decoder(std::string source_name, const DecoderOptions& options);
+  Decoder(SourceContext context, const DecoderOptions& options);
+  Decoder(std::string source_name, const DecoderOptions& options)
+      : Decoder(SourceContext{std::move(source_name), {}, 0}, options) {}
+  // Holds per-stream state that refers to the current chunk.
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+  ~Decoder();
 
-  // Decodes the line chunk.data[begin, end) (end excludes the '\n') whose
-  // 1-based line number is line_no. Lines without a time inherit one from
-  // earlier lines of this chunk or, failing that, of earlier chunks.
-  // REQUIRES: begin <= end <= chunk.data.size(); chunk is the chunk most
-  // recently passed to this decoder or a newer one.
-  void Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t line_no, LogRecord* out);
+  // Decodes the line chunk.data[begin, end) (end excludes the '\n'), which
+  // is line index (0-based) of the chunk. Record framing and time
+  // inheritance look at earlier lines of this chunk and at what earlier
+  // chunks left (EndChunk).
+  // REQUIRES: begin <= end <= chunk.data.size(); index < chunk.lines; chunk
+  // is the chunk most recently passed to EndChunk's successor, i.e. Decode
+  // calls for a chunk come before its EndChunk.
+  void Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t index, LogRecord* out);
 
-  // Call once per chunk after its candidate lines were decoded: records the
-  // time of its last timestamped line for the next chunk to inherit.
+  // Call once per chunk after its candidate lines were decoded: carries the
+  // open record and last time of each stream over to the next chunk.
   void EndChunk(const Chunk& chunk);
 
   // The earliest and latest line times seen by EndChunk / Decode; 0 if none.
@@ -75,18 +120,11 @@ class Decoder {
   int64_t last_time_us() const { return last_time_us_; }
 
  private:
-  std::string source_name_;
-  std::string_view path_component_;
-  DecoderOptions options_;
-  int64_t carry_time_us_ = 0;
-  bool have_carry_ = false;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
   int64_t first_time_us_ = 0;
   int64_t last_time_us_ = 0;
 };
-
-// Finds a timestamp near the start of a line (after prefixes and an opening
-// bracket). Returns length 0 if none. Cheaper than a full decode.
-ParsedTime LineTime(std::string_view line, int local_offset_minutes);
 
 }  // namespace etiolog::ingest
 

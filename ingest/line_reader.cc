@@ -67,7 +67,7 @@ Result<Chunk> LineReader::Next() {
         end_ = 0;  // Still inside the capped line: drop it all.
         if (eof_) {
           if (!pending_error_.ok()) return pending_error_;
-          return Chunk{{}, source_offset_, next_line_, 0};
+          return Chunk{{}, source_offset_, next_line_, 0, nullptr, source_offset_, next_line_};
         }
         continue;
       }
@@ -75,7 +75,7 @@ Result<Chunk> LineReader::Next() {
       skipping_ = false;
       continue;
     }
-    if (end_ == 0) return Chunk{{}, chunk_offset, next_line_, 0};
+    if (end_ == 0) return Chunk{{}, chunk_offset, next_line_, 0, nullptr, chunk_offset, next_line_};
 
     // Find the last newline.
     const void* nl = memrchr(buf_.get(), '\n', end_);
@@ -94,6 +94,7 @@ Result<Chunk> LineReader::Next() {
         chunk.data = std::string_view(buf_.get(), end_);
         begin_ = end_;
         skipping_ = true;
+        chunk.capped = true;
         ++capped_lines_;
       }
       chunk.lines = 1;
@@ -103,6 +104,10 @@ Result<Chunk> LineReader::Next() {
       chunk.lines = CountNewlines(chunk.data);
     }
     next_line_ += chunk.lines;
+    chunk.next_line = next_line_;
+    chunk.next_offset = chunk.offset + chunk.data.size();
+    chunk.source_bytes = chunk.data.size();
+    chunk.source_lines = chunk.lines;
     return chunk;
   }
 }

@@ -28,16 +28,59 @@
 
 namespace etiolog::ingest {
 
-// A run of whole lines. Every line but possibly the last ends in '\n'; the
-// last lacks it only at end of input or when it was capped.
-struct Chunk {
-  std::string_view data;    // Valid until the next LineReader::Next().
-  uint64_t offset = 0;      // Byte offset of data[0] in the source.
-  uint64_t first_line = 1;  // 1-based line number of the first line in data.
-  uint64_t lines = 0;       // Number of lines in data.
+// Where a line of a transformed chunk came from in its source.
+struct LineOrigin {
+  uint64_t offset = 0;  // Byte offset of the source line it starts at.
+  uint64_t line = 0;    // 1-based source line number.
 };
 
-class LineReader {
+// A run of whole lines. Every line but possibly the last ends in '\n'; the
+// last lacks it only at end of input or when it was capped.
+//
+// Usually data is the source's bytes and line k of the chunk is source line
+// first_line + k at offset + (its position in data). A chunk produced by an
+// unwrapping reader (ingest/framing.h) holds transformed text instead, and
+// origins[k] locates its line k in the source.
+struct Chunk {
+  std::string_view data;                // Valid until the next Next() of its reader.
+  uint64_t offset = 0;                  // Source byte offset of the chunk's first line.
+  uint64_t first_line = 1;              // Source line number of the chunk's first line.
+  uint64_t lines = 0;                   // Number of lines in data.
+  const LineOrigin* origins = nullptr;  // lines entries, or null: identity.
+  uint64_t next_offset = 0;             // Source byte offset just after the chunk.
+  uint64_t next_line = 1;               // Source line number just after the chunk.
+  bool capped = false;                  // data is one line cut at the length cap.
+  uint64_t source_bytes = 0;            // Source bytes this chunk consumed.
+  uint64_t source_lines = 0;            // Source lines this chunk consumed.
+
+  // Source line number and byte offset of the line with index k (0-based)
+  // that starts at data[begin].
+  uint64_t LineNumber(uint64_t k) const { return origins ? origins[k].line : first_line + k; }
+  uint64_t LineOffset(uint64_t k, size_t begin) const {
+    return origins ? origins[k].offset : offset + begin;
+  }
+};
+
+// Something that hands out chunks: LineReader, or an unwrapping layer on
+// top of it.
+class ChunkReader {
+ public:
+  ChunkReader() = default;
+  ChunkReader(const ChunkReader&) = delete;  // Owns buffers chunks point into.
+  ChunkReader& operator=(const ChunkReader&) = delete;
+  virtual ~ChunkReader() = default;
+
+  // Returns the next chunk; a chunk with empty data means end of input.
+  // If a read fails, the lines read before the failure are returned first
+  // (the last one possibly incomplete), then the source's IoError; reading
+  // may not be resumed after it.
+  virtual Result<Chunk> Next() = 0;
+
+  // Lines cut at the length cap so far.
+  virtual uint64_t capped_lines() const = 0;
+};
+
+class LineReader final : public ChunkReader {
  public:
   struct Options {
     // Read buffer size; also the cap on a single line's length.
@@ -48,19 +91,12 @@ class LineReader {
   // *src must outlive the reader.
   LineReader(Source* src, const Options& options);
   explicit LineReader(Source* src) : LineReader(src, Options()) {}
-  // Owns a buffer that outstanding Chunks point into.
-  LineReader(const LineReader&) = delete;
-  LineReader& operator=(const LineReader&) = delete;
-  ~LineReader();
+  ~LineReader() override;
 
-  // Returns the next chunk; a chunk with empty data means end of input.
-  // If a read fails, the lines read before the failure are returned first
-  // (the last one possibly incomplete), then the source's IoError; reading
-  // may not be resumed after it.
-  Result<Chunk> Next();
+  Result<Chunk> Next() override;
 
   // Lines longer than chunk_size seen so far (each was cut to chunk_size).
-  uint64_t capped_lines() const { return capped_lines_; }
+  uint64_t capped_lines() const override { return capped_lines_; }
   // Bytes consumed from the source so far.
   uint64_t bytes_read() const { return source_offset_; }
 
@@ -80,6 +116,19 @@ class LineReader {
 
 // Counts '\n' in data. Fast (vectorised by the compiler's memchr).
 uint64_t CountNewlines(std::string_view data);
+
+// Calls fn(index, begin, end) for each line of data, in order: index counts
+// from 0, [begin, end) excludes the '\n' (the last line may lack one).
+template <typename Fn>
+void ForEachLine(std::string_view data, Fn&& fn) {
+  size_t pos = 0;
+  for (uint64_t k = 0; pos < data.size(); ++k) {
+    size_t e = data.find('\n', pos);
+    if (e == std::string_view::npos) e = data.size();
+    fn(k, pos, e);
+    pos = e + 1;
+  }
+}
 
 }  // namespace etiolog::ingest
 

@@ -73,7 +73,11 @@ struct LogRecord {
                         // removed, prefixes kept.
   std::vector<std::pair<std::string, std::string>> fields;  // key=value.
   bool continuation = false;  // True if the line continues an earlier record
-                              // (traceback body, banner line).
+                              // (traceback body, banner line); level, logger
+                              // and process then come from that record.
+  uint64_t record_line = 0;   // Line number where the record this line
+                              // belongs to starts (== line unless
+                              // continuation).
 };
 
 }  // namespace etiolog

@@ -4,7 +4,8 @@
 // nothing but bytes; framing into lines is LineReader's job.
 //
 // Every source has a display name, used in evidence and error messages: the
-// file path as the user gave it, "-" for standard input.
+// file path as the user gave it, "-" for standard input, and
+// "<archive>:<member>" for a member of a tar or zip file (ingest/input.h).
 //
 // Thread safety: a Source is used by one thread at a time.
 
@@ -12,6 +13,7 @@
 #define ETIOLOG_INGEST_SOURCE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +38,10 @@ class Source {
 
   // The display name. Stable for the life of the source.
   virtual const std::string& name() const = 0;
+
+  // Last modification time (seconds since the epoch), or 0 if unknown.
+  // Used to guess the year of log times printed without one (journald).
+  virtual int64_t mtime() const { return 0; }
 };
 
 // Opens the file at path for reading. Returns NotFound if it does not exist
@@ -43,8 +49,11 @@ class Source {
 // message names the path.
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
 
+// Standard input (file descriptor 0), named "-". Not closed on destruction.
+std::unique_ptr<Source> NewStdinSource();
+
 // A source over bytes held in memory, for tests and for embedded inputs.
-std::unique_ptr<Source> NewMemorySource(std::string name, std::string data);
+std::unique_ptr<Source> NewMemorySource(std::string name, std::string data, int64_t mtime = 0);
 
 }  // namespace etiolog::ingest
 

@@ -102,6 +102,10 @@ inline std::vector<ingest::Chunk> CorpusChunks(size_t chunk_size = size_t{4} << 
     c.first_line = line;
     c.lines = ingest::CountNewlines(c.data);
     line += c.lines;
+    c.next_offset = end;
+    c.next_line = line;
+    c.source_bytes = c.data.size();
+    c.source_lines = c.lines;
     chunks.push_back(c);
     pos = end;
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Micro-benchmarks of ingest: framing (LineReader), newline counting, and
+// Micro-benchmarks of ingest: framing (LineReader, the unwrapping reader),
+// the bad-byte check, newline counting, and
 // decoding every line (the worst case the lazy design avoids; issue 3 asks
 // for it at no less than half the speed of `rg -c` with a literal).
 // Run: ingest_bench --corpus=FILE (see bench_corpus.h).
@@ -8,12 +9,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "ingest/decoder.h"
+#include "ingest/framing.h"
 #include "ingest/line_reader.h"
 #include "ingest/record.h"
 #include "ingest/source.h"
+#include "ingest/text.h"
 #include "tests/bench/bench_corpus.h"
 #include <benchmark/benchmark.h>
 
@@ -63,6 +68,39 @@ void BM_LineReader(benchmark::State& state) {
   SetRates(state, lines);
 }
 BENCHMARK(BM_LineReader)->Unit(benchmark::kMillisecond);
+
+// The reader the pipeline uses: LineReader plus format unwrapping (Docker
+// json-file, CRI, journald JSON), which passes plain lines through.
+void BM_FramingReader(benchmark::State& state) {
+  uint64_t lines = 0;
+  for (auto _ : state) {
+    ViewSource src(Corpus());
+    std::unique_ptr<ingest::ChunkReader> reader =
+        ingest::NewFramingReader(&src, ingest::LineReader::Options());
+    lines = 0;
+    for (;;) {
+      Result<ingest::Chunk> c = reader->Next();
+      if (!c.ok() || c->data.empty()) break;
+      lines += c->lines;
+    }
+    benchmark::DoNotOptimize(lines);
+  }
+  SetRates(state, lines);
+}
+BENCHMARK(BM_FramingReader)->Unit(benchmark::kMillisecond);
+
+// The per-chunk check for NUL bytes and invalid UTF-8.
+void BM_CheckChunk(benchmark::State& state) {
+  const std::vector<ingest::Chunk> chunks = CorpusChunks();
+  uint64_t lines = 0, bad = 0;
+  for (auto _ : state) {
+    for (const ingest::Chunk& c : chunks) bad += ingest::CheckChunk(c.data).lines();
+    benchmark::DoNotOptimize(bad);
+  }
+  for (const ingest::Chunk& c : chunks) lines += c.lines;
+  SetRates(state, lines);
+}
+BENCHMARK(BM_CheckChunk)->Unit(benchmark::kMillisecond);
 
 void BM_CountNewlines(benchmark::State& state) {
   uint64_t lines = 0;

@@ -60,7 +60,7 @@ const std::vector<ingest::Chunk>& Chunks() {
 struct Candidate {
   size_t chunk;
   size_t begin, end;
-  uint64_t line;
+  uint64_t index;  // 0-based line index in the chunk.
   std::vector<int> atoms;
 };
 
@@ -72,12 +72,12 @@ const std::vector<Candidate>& Candidates() {
     for (size_t i = 0; i < chunks.size(); ++i) {
       const ingest::Chunk& c = chunks[i];
       size_t counted_to = 0;
-      uint64_t line = c.first_line;
+      uint64_t index = 0;
       Status st = TheMatcher()->Scan(
           c.data, scratch.get(), [&](size_t b, size_t e, const std::vector<int>& atoms) {
-            line += ingest::CountNewlines(c.data.substr(counted_to, b - counted_to));
+            index += ingest::CountNewlines(c.data.substr(counted_to, b - counted_to));
             counted_to = b;
-            out.push_back({i, b, e, line, atoms});
+            out.push_back({i, b, e, index, atoms});
           });
       if (!st.ok()) std::abort();
     }
@@ -105,21 +105,42 @@ void BM_MatcherScan(benchmark::State& state) {
 }
 BENCHMARK(BM_MatcherScan)->Unit(benchmark::kMillisecond);
 
+// Walks the candidates in order as the pipeline does: Decode for each, and
+// EndChunk for every chunk passed (the decoder carries state across them).
+class CandidateWalker {
+ public:
+  CandidateWalker() { Reset(); }
+  // Decodes the next candidate into *record and returns it.
+  const Candidate& Next(LogRecord* record) {
+    const auto& cands = Candidates();
+    const Candidate& c = cands[i_];
+    for (; chunk_ < c.chunk; ++chunk_) decoder_->EndChunk(Chunks()[chunk_]);
+    decoder_->Decode(Chunks()[c.chunk], c.begin, c.end, c.index, record);
+    if (++i_ == cands.size()) Reset();  // Start over with a fresh decoder.
+    return c;
+  }
+
+ private:
+  void Reset() {
+    decoder_ = std::make_unique<ingest::Decoder>("corpus", ingest::DecoderOptions());
+    i_ = 0;
+    chunk_ = 0;
+  }
+  std::unique_ptr<ingest::Decoder> decoder_;
+  size_t i_ = 0, chunk_ = 0;
+};
+
 void BM_DecodeCandidate(benchmark::State& state) {
   const auto& cands = Candidates();
-  if (cands.empty()) state.SkipWithError("no candidate lines in the corpus");
-  ingest::Decoder decoder("corpus", ingest::DecoderOptions());
+  if (cands.empty()) {
+    state.SkipWithError("no candidate lines in the corpus");
+    return;
+  }
+  CandidateWalker walker;
   LogRecord record;
-  size_t i = 0;
   for (auto _ : state) {
-    if (cands.empty()) break;
-    const Candidate& c = cands[i];
-    decoder.Decode(Chunks()[c.chunk], c.begin, c.end, c.line, &record);
+    walker.Next(&record);
     benchmark::DoNotOptimize(record.time_us);
-    if (++i == cands.size()) {
-      i = 0;  // Decoder requires chunks in order: start over with a new one.
-      decoder = ingest::Decoder("corpus", ingest::DecoderOptions());
-    }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["candidates"] = static_cast<double>(cands.size());
@@ -128,23 +149,20 @@ BENCHMARK(BM_DecodeCandidate);
 
 void BM_MatchCandidate(benchmark::State& state) {
   const auto& cands = Candidates();
-  if (cands.empty()) state.SkipWithError("no candidate lines in the corpus");
+  if (cands.empty()) {
+    state.SkipWithError("no candidate lines in the corpus");
+    return;
+  }
   const rules::Matcher* m = TheMatcher();
-  ingest::Decoder decoder("corpus", ingest::DecoderOptions());
+  CandidateWalker walker;
   LogRecord record;
   std::vector<rules::Match> matches;
-  size_t i = 0, matched = 0;
+  size_t matched = 0;
   for (auto _ : state) {
-    if (cands.empty()) break;
-    const Candidate& c = cands[i];
-    decoder.Decode(Chunks()[c.chunk], c.begin, c.end, c.line, &record);
+    const Candidate& c = walker.Next(&record);
     matches.clear();
     m->MatchRecord(record, c.atoms, &matches);
     matched += matches.size();
-    if (++i == cands.size()) {
-      i = 0;
-      decoder = ingest::Decoder("corpus", ingest::DecoderOptions());
-    }
   }
   benchmark::DoNotOptimize(matched);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -162,12 +180,12 @@ void BM_ScanDecodeMatch(benchmark::State& state) {
     events = 0;
     for (const ingest::Chunk& c : Chunks()) {
       size_t counted_to = 0;
-      uint64_t line = c.first_line;
+      uint64_t index = 0;
       Status st =
           m->Scan(c.data, scratch.get(), [&](size_t b, size_t e, const std::vector<int>& a) {
-            line += ingest::CountNewlines(c.data.substr(counted_to, b - counted_to));
+            index += ingest::CountNewlines(c.data.substr(counted_to, b - counted_to));
             counted_to = b;
-            decoder.Decode(c, b, e, line, &record);
+            decoder.Decode(c, b, e, index, &record);
             matches.clear();
             m->MatchRecord(record, a, &matches);
             events += matches.size();

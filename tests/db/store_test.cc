@@ -95,7 +95,7 @@ TEST_F(StoreTest, TimelineSplitsInstancesAtRestarts) {
           MakeEvent(50, "key.generated", 700), MakeEvent(60, "process.start", 700, "api-1", 9),
           MakeEvent(70, "auth.x", 800)},
          80);
-  ASSERT_OK(store_->UpdateSourceStats(source_, 90, 900, 0, 0));
+  ASSERT_OK(store_->UpdateSourceStats(source_, 90 * 1000000, 900 * 1000000, 0, 0));
   ASSERT_OK(store_->BuildTimeline());
   EXPECT_EQ(Count("SELECT count(*) FROM instances"), 2);
   EXPECT_EQ(Count("SELECT pid FROM instances WHERE seq = 0"), 7);
@@ -103,7 +103,7 @@ TEST_F(StoreTest, TimelineSplitsInstancesAtRestarts) {
   // The first instance lives until the second starts; the last until the
   // source's last line.
   EXPECT_EQ(Count("SELECT last_us FROM instances WHERE seq = 0"), 700 * 1000000);
-  EXPECT_EQ(Count("SELECT last_us FROM instances WHERE seq = 1"), 900);
+  EXPECT_EQ(Count("SELECT last_us FROM instances WHERE seq = 1"), 900 * 1000000);
   EXPECT_EQ(Count("SELECT count(DISTINCT instance_id) FROM events WHERE kind='key.generated'"), 2);
   // Idempotent.
   ASSERT_OK(store_->BuildTimeline());

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/path_identity.h"
 #include "ingest/timestamp.h"
+#include "tests/ingest/ingest_test_util.h"
 
 namespace etiolog::ingest {
 namespace {
@@ -132,7 +134,7 @@ TEST(Decoder, InheritsTimeFromEarlierLine) {
   Decoder d("api-server.log", DecoderOptions());
   LogRecord r;
   size_t begin = data.find("INFO:");
-  d.Decode(chunk, begin, data.size() - 1, 2, &r);
+  d.Decode(chunk, begin, data.size() - 1, 1, &r);
   EXPECT_EQ(r.time_quality, TimeQuality::kInherited);
   EXPECT_EQ(r.time_us, Utc("2025-12-07T15:56:23.562782Z"));
   EXPECT_EQ(r.offset, 100 + begin);
@@ -146,7 +148,7 @@ TEST(Decoder, InheritsTimeAcrossChunks) {
   Decoder d("x.log", DecoderOptions());
   d.EndChunk(Chunk{first, 0, 1, 1});
   LogRecord r;
-  d.Decode(Chunk{second, first.size(), 2, 1}, 0, second.size() - 1, 2, &r);
+  d.Decode(Chunk{second, first.size(), 2, 1}, 0, second.size() - 1, 0, &r);
   EXPECT_EQ(r.time_quality, TimeQuality::kInherited);
   EXPECT_EQ(r.time_us, Utc("2025-03-01T22:21:42.874Z"));
 }
@@ -157,6 +159,84 @@ TEST(InferComponent, Names) {
   EXPECT_EQ(InferComponent("/logs/dag_processor/x.log"), "dag-processor");
   EXPECT_EQ(InferComponent("airflow-worker-2"), "worker");
   EXPECT_EQ(InferComponent("postgres-1"), "");
+}
+
+// Record framing and time inheritance must not depend on where chunks end:
+// what a chunk leaves open is carried to the next.
+TEST(Decoder, SmallChunksDecodeLikeOneChunk) {
+  for (const char* rel :
+       {"structlog/api-server-3.1.log", "structlog/api-server-3.0.log", "classic/scheduler-2.x.log",
+        "celery/worker.log", "gunicorn/webserver-2.x.log", "uvicorn/scheduler-serve-logs.log"}) {
+    const std::string path = std::string(ETIOLOG_SAMPLES_DIR "/formats/") + rel;
+    std::vector<DecodedSource> big = DecodeAllOfPath(path);
+    std::vector<DecodedSource> small = DecodeAllOfPath(path, {}, 512);
+    ASSERT_EQ(big.size(), 1u);
+    ASSERT_EQ(small.size(), 1u);
+    ASSERT_EQ(big[0].lines.size(), small[0].lines.size()) << rel;
+    for (const auto& [n, r] : big[0].lines) {
+      const LogRecord& s = small[0].lines.at(n);
+      EXPECT_EQ(s.record_line, r.record_line) << rel << ":" << n;
+      EXPECT_EQ(s.time_us, r.time_us) << rel << ":" << n;
+      EXPECT_EQ(s.time_quality, r.time_quality) << rel << ":" << n;
+      EXPECT_EQ(s.level, r.level) << rel << ":" << n;
+      // A multi-line event's logger is on its last line; lines before a
+      // chunk boundary cannot see past it (documented in decoder.h).
+      if (!(s.logger.empty() && r.format == "structlog")) {
+        EXPECT_EQ(s.logger, r.logger) << rel << ":" << n;
+      }
+      EXPECT_EQ(s.offset, r.offset) << rel << ":" << n;
+    }
+  }
+}
+
+TEST(Decoder, LabelsOverrideWhatTheLineAndPathSay) {
+  std::string data =
+      "airflow-apiserver-1  | 2025-12-07T15:56:23.562782Z [error    ] x [airflow.api_fastapi.a] "
+      "loc=a.py:1\n";
+  Chunk chunk{data, 0, 1, 1};
+  ProcessIdentity labels;
+  labels.component = "scheduler";
+  labels.pid = 42;
+  Decoder d(SourceContext{"/var/log/pods/ns_web-0_uid/api-server/0.log", labels, 0},
+            DecoderOptions());
+  LogRecord r;
+  d.Decode(chunk, 0, data.size() - 1, 0, &r);
+  EXPECT_EQ(r.process.component, "scheduler");
+  EXPECT_EQ(r.process.pid, 42);
+  EXPECT_EQ(r.process.host, "airflow-apiserver-1");  // Not labelled: the line's.
+}
+
+TEST(Decoder, ManyCandidatesWithoutHeadersStayBounded) {
+  // 20000 header-less lines: every one is a candidate in the worst case.
+  // Memoised searches keep this linear; a quadratic walk would take minutes.
+  std::string data;
+  for (int i = 0; i < 20000; ++i) data += "  File \"x.py\", line 1, in f\n";
+  Chunk chunk{data, 0, 1, 20000};
+  Decoder d("x.log", DecoderOptions());
+  size_t pos = 0;
+  LogRecord r;
+  for (uint64_t k = 0; k < 20000; ++k) {
+    size_t e = data.find('\n', pos);
+    d.Decode(chunk, pos, e, k, &r);
+    pos = e + 1;
+  }
+  EXPECT_EQ(r.line, 20000u);
+  EXPECT_EQ(r.time_quality, TimeQuality::kNone);
+  EXPECT_EQ(r.record_line, 1u);  // The first line starts the source's first record.
+}
+
+TEST(Decoder, ExplicitZonesAreNeverShiftedByTheZoneOption) {
+  DecoderOptions o;
+  auto zone = TimeZone::Parse("+05:00");
+  ASSERT_TRUE(zone.ok());
+  o.zone = std::make_shared<const TimeZone>(*zone);
+  LogRecord utc, offset, local;
+  DecodeLine("2025-12-07T15:56:23.000000Z [info     ] a [x]", o, &utc);
+  DecodeLine("[2025-12-07T17:56:23.000+0200] {a.py:1} INFO - b", o, &offset);
+  DecodeLine("2025-12-07 20:56:23 [info     ] c [x]", o, &local);
+  EXPECT_EQ(utc.time_us, offset.time_us);
+  EXPECT_EQ(utc.time_us, local.time_us);
+  EXPECT_EQ(local.time_quality, TimeQuality::kAssumedZone);
 }
 
 }  // namespace

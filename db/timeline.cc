@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The instance state machine, per stream, events in file order:
+//   - The first event opens instance 0 (running when the log began, unless
+//     its first event is a start marker).
+//   - Any event after a process.stop opens a new instance.
+//   - A process.start opens a new instance unless it belongs to the startup
+//     of the current one: the current instance has seen only startup events
+//     (start markers, key.*, config.*, auth_manager.*), began less than
+//     kStartupWindowUs earlier, and names no other pid.
+//   - When a new instance opens after a restart (no stop marker), the
+//     startup events at the end of the old instance (logged after its last
+//     other event) move into the new one: Airflow logs key generation before
+//     its start banner. An instance left empty by the move is deleted.
+// Instance rows carry raw extents (first/last event time, member count,
+// majority component, first pid); Finalize() turns them into lifetimes.
+//
+// Failures (auth.* except auth.missing_token, and log_server.fetch_failed)
+// of one instance and surface form bursts, split where consecutive failures
+// are more than kBurstGapUs apart.
+
+#include <algorithm>
+
+#include "db/timeline_internal.h"
+
+namespace etiolog::db::internal {
+
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The lifetime and correlation tables, derived from the instance and event
+// rows. Every statement is idempotent; docs/store-schema.md explains each.
+constexpr char kDeriveSql[] = R"sql(
+UPDATE instances SET prev_id = NULL, rollout_id = NULL;
+UPDATE instances SET seq = (SELECT count(*) FROM instances p
+                            WHERE p.stream_id = instances.stream_id AND p.id < instances.id);
+UPDATE instances SET name = CASE
+    WHEN host <> '' THEN host
+    WHEN slot LIKE 'k8s:%' THEN substr(slot, 5)
+    ELSE (SELECT substr(s.path, length(rtrim(s.path, replace(s.path, '/', ''))) + 1)
+          FROM streams st JOIN sources s ON s.id = st.source_id
+          WHERE st.id = instances.stream_id) END;
+UPDATE instances SET first_us = CASE
+    WHEN seq = 0 AND start_event_id IS NULL THEN coalesce(
+      (SELECT s.first_time_us FROM streams st JOIN sources s ON s.id = st.source_id
+        WHERE st.id = instances.stream_id), first_event_us)
+    ELSE first_event_us END;
+UPDATE instances SET last_us = coalesce(
+    (SELECT e.time_us FROM events e WHERE e.id = instances.stop_event_id),
+    (SELECT n.first_us FROM instances n
+      WHERE n.stream_id = instances.stream_id AND n.seq > instances.seq
+      ORDER BY n.seq LIMIT 1),
+    (SELECT s.last_time_us FROM streams st JOIN sources s ON s.id = st.source_id
+      WHERE st.id = instances.stream_id),
+    last_event_us);
+UPDATE instances SET last_us = last_event_us WHERE last_event_us > last_us;
+UPDATE instances SET prev_id = coalesce(
+    (SELECT p.id FROM instances p
+      WHERE p.stream_id = instances.stream_id AND p.seq < instances.seq
+      ORDER BY p.seq DESC LIMIT 1),
+    CASE WHEN start_event_id IS NOT NULL THEN
+      (SELECT p.id FROM instances p
+        WHERE p.slot = instances.slot AND p.stream_id <> instances.stream_id
+          AND p.first_us < instances.first_us
+        ORDER BY p.first_us DESC, p.id DESC LIMIT 1) END);
+
+DELETE FROM rollouts;
+INSERT INTO rollouts(id, first_us, last_us, started, restarted)
+  WITH s AS (
+    SELECT id, first_us, prev_id,
+           CASE WHEN first_us - lag(first_us) OVER (ORDER BY first_us, id) <= :rollout_gap
+                THEN 0 ELSE 1 END AS brk
+    FROM instances WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL),
+  g AS (SELECT *, sum(brk) OVER (ORDER BY first_us, id) AS rid FROM s)
+  SELECT rid, min(first_us), max(first_us), count(*), count(prev_id) FROM g GROUP BY rid;
+UPDATE instances SET rollout_id =
+    (SELECT r.id FROM rollouts r WHERE instances.first_us BETWEEN r.first_us AND r.last_us)
+  WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL;
+
+DELETE FROM key_epochs;
+INSERT INTO key_epochs(instance_id, section, option, state, event_id, events, from_us, to_us)
+  SELECT e.instance_id, lower(coalesce(cs.value, '')), lower(coalesce(co.value, '')),
+         CASE e.kind WHEN 'key.generated' THEN 'generated'
+                     WHEN 'key.configured' THEN 'configured'
+                     WHEN 'key.required_missing' THEN 'missing'
+                     ELSE 'misplaced' END,
+         min(e.id), count(*), i.first_us, i.last_us
+  FROM events e JOIN instances i ON i.id = e.instance_id
+  LEFT JOIN captures cs ON cs.event_id = e.id AND cs.name = 'section'
+  LEFT JOIN captures co ON co.event_id = e.id AND co.name = 'option'
+  WHERE e.kind IN ('key.generated', 'key.configured', 'key.required_missing',
+                   'config.misplaced_key')
+  GROUP BY 1, 2, 3, 4;
+
+DELETE FROM auth_manager_epochs;
+INSERT INTO auth_manager_epochs(id, manager, first_us, last_us, first_event_id, last_event_id,
+                                first_instance_id, markers)
+  WITH m AS (
+    SELECT id, instance_id, time_us, substr(kind, 14) AS manager FROM events
+    WHERE kind >= 'auth_manager.' AND kind < 'auth_manager/' AND time_us IS NOT NULL),
+  g AS (SELECT *, CASE WHEN manager = lag(manager) OVER (ORDER BY time_us, id)
+                       THEN 0 ELSE 1 END AS brk FROM m),
+  e AS (SELECT *, sum(brk) OVER (ORDER BY time_us, id) AS epoch FROM g),
+  f AS (SELECT *, first_value(id) OVER w AS fid, first_value(instance_id) OVER w AS finst,
+               last_value(id) OVER w AS lid
+        FROM e WINDOW w AS (PARTITION BY epoch ORDER BY time_us, id
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+  SELECT epoch, manager, min(time_us), max(time_us), min(fid), min(lid), min(finst), count(*)
+  FROM f GROUP BY epoch;
+UPDATE auth_manager_epochs SET until_us =
+  (SELECT n.first_us FROM auth_manager_epochs n WHERE n.id = auth_manager_epochs.id + 1);
+)sql";
+
+}  // namespace
+
+bool IsStartupKind(std::string_view kind) {
+  return kind == "process.start" || StartsWith(kind, "key.") || StartsWith(kind, "config.") ||
+         StartsWith(kind, "auth_manager.");
+}
+
+bool IsFailureKind(std::string_view kind) {
+  return (StartsWith(kind, "auth.") && kind != "auth.missing_token") ||
+         kind == "log_server.fetch_failed";
+}
+
+std::string ProcessSlot(std::string_view path, std::string_view host) {
+  auto segment = [](std::string_view s, size_t from) {
+    size_t end = s.find('/', from);
+    return s.substr(from, end == std::string_view::npos ? std::string_view::npos : end - from);
+  };
+  // .../pods/<ns>_<pod>_<uid>/<container>/<n>.log
+  if (size_t p = path.find("log/pods/"); p != std::string_view::npos) {
+    std::string_view dir = segment(path, p + 9);
+    size_t cstart = p + 9 + dir.size() + 1;
+    std::string_view container = cstart < path.size() ? segment(path, cstart) : "";
+    size_t a = dir.find('_');
+    size_t b = dir.rfind('_');
+    if (a != std::string_view::npos && b > a && !container.empty()) {
+      return "k8s:" + std::string(dir.substr(0, a)) + "/" +
+             std::string(dir.substr(a + 1, b - a - 1)) + "/" + std::string(container);
+    }
+  }
+  // .../containers/<pod>_<ns>_<container>-<id>.log
+  if (size_t p = path.find("log/containers/"); p != std::string_view::npos) {
+    std::string_view name = segment(path, p + 15);
+    size_t a = name.find('_');
+    size_t b = a == std::string_view::npos ? a : name.find('_', a + 1);
+    size_t dash = name.rfind('-');
+    if (b != std::string_view::npos && dash != std::string_view::npos && dash > b) {
+      return "k8s:" + std::string(name.substr(a + 1, b - a - 1)) + "/" +
+             std::string(name.substr(0, a)) + "/" + std::string(name.substr(b + 1, dash - b - 1));
+    }
+  }
+  return std::string(path) + "|" + std::string(host);
+}
+
+struct Timeline::Member {
+  int64_t id = 0;
+  std::optional<int64_t> t;
+  int64_t pid = 0;
+  std::string component;
+};
+
+namespace {
+
+// Aggregate of an instance's members, in file order.
+struct Extent {
+  int64_t events = 0;
+  std::optional<int64_t> first_us;  // Time of the first member that has one.
+  std::optional<int64_t> last_us;   // Latest member time.
+  int64_t first_pid = 0;            // First non-zero pid.
+  int64_t last_pid = 0;             // Latest non-zero pid.
+  std::map<std::string, int64_t> votes;
+
+  template <typename M>
+  void Add(const M& m) {
+    ++events;
+    if (m.t) {
+      if (!first_us) first_us = m.t;
+      if (!last_us || *m.t > *last_us) last_us = m.t;
+    }
+    if (m.pid != 0) {
+      if (first_pid == 0) first_pid = m.pid;
+      last_pid = m.pid;
+    }
+    if (!m.component.empty()) ++votes[m.component];
+  }
+};
+
+}  // namespace
+
+struct Timeline::Instance {
+  int64_t id = 0;  // 0: none yet.
+  int64_t seq = 0;
+  int64_t start_event = 0;
+  int64_t stop_event = 0;
+  bool only_startup = true;  // Only startup events so far.
+  Extent settled;            // Members before the trailing startup events.
+  std::vector<Member> trailing;
+  bool dirty = false;
+
+  Extent All() const {
+    Extent e = settled;
+    for (const Member& m : trailing) e.Add(m);
+    return e;
+  }
+};
+
+namespace {
+
+// Counts events, and occurrences: consecutive events at the same time are
+// one occurrence (a failure logged as an error line and again as the last
+// line of its traceback).
+struct Tally {
+  int64_t events = 0;
+  int64_t occurrences = 0;
+  int64_t first_event = 0;
+  std::optional<int64_t> last_time;
+
+  void Add(int64_t id, const std::optional<int64_t>& t) {
+    ++events;
+    if (first_event == 0) first_event = id;
+    if (!t || !last_time || *t != *last_time) ++occurrences;
+    last_time = t;
+  }
+};
+
+}  // namespace
+
+struct Timeline::Burst {
+  int64_t id = 0;
+  std::optional<int64_t> first_us, last_us;
+  int64_t last_event = 0;
+  Tally all;
+  std::map<std::string, Tally> kinds;
+  bool dirty = false;
+};
+
+struct Timeline::Stream {
+  int64_t id = 0;
+  int64_t source_id = 0;
+  std::string host, slot;
+  bool live = false;                    // Events are placed as they come (else written unplaced).
+  Instance inst;                        // The current instance.
+  std::map<std::string, Burst> bursts;  // Open bursts of inst, by surface.
+  bool any = false;                     // Placed an event already.
+  uint64_t last_offset = 0;             // Offset of the last placed event.
+  std::set<std::string> rules_at_last;  // Rules placed at last_offset.
+};
+
+Timeline::Timeline(sqlite3* db) : db_(db) {}
+Timeline::~Timeline() = default;
+
+void Timeline::Reset() {
+  streams_.clear();
+  dirty_streams_.clear();
+}
+
+Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_view host,
+                                              std::string_view format) {
+  auto key = std::make_pair(source_id, std::string(host));
+  if (auto it = streams_.find(key); it != streams_.end()) return it->second.get();
+  auto s = std::make_unique<Stream>();
+  s->source_id = source_id;
+  s->host = key.second;
+  if (!find_stream_) {
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
+                                    "SELECT id, slot FROM streams WHERE source_id = ? AND host = ?",
+                                    "find stream", &find_stream_));
+  }
+  sqlite3_stmt* f = find_stream_.get();
+  sqlite3_bind_int64(f, 1, source_id);
+  BindText(f, 2, host);
+  int rc = sqlite3_step(f);
+  if (rc == SQLITE_ROW) {
+    // Created in an earlier session: its state is not in memory, so new
+    // events of it are written unplaced and the stream is rebuilt.
+    s->id = sqlite3_column_int64(f, 0);
+    s->slot = ColumnText(f, 1);
+    sqlite3_reset(f);
+  } else {
+    Status st = rc == SQLITE_DONE ? Status::OK() : SqlError(db_, "find stream");
+    sqlite3_reset(f);
+    ETIOLOG_RETURN_IF_ERROR(st);
+    if (!source_path_) {
+      ETIOLOG_RETURN_IF_ERROR(
+          Prepare(db_, "SELECT path FROM sources WHERE id = ?", "source path", &source_path_));
+    }
+    sqlite3_stmt* p = source_path_.get();
+    sqlite3_bind_int64(p, 1, source_id);
+    std::string path;
+    if (sqlite3_step(p) == SQLITE_ROW) path = ColumnText(p, 0);
+    sqlite3_reset(p);
+    s->slot = ProcessSlot(path, host);
+    if (!insert_stream_) {
+      ETIOLOG_RETURN_IF_ERROR(
+          Prepare(db_, "INSERT INTO streams(source_id, host, slot, format) VALUES(?,?,?,?)",
+                  "insert stream", &insert_stream_));
+    }
+    sqlite3_stmt* ins = insert_stream_.get();
+    sqlite3_bind_int64(ins, 1, source_id);
+    BindText(ins, 2, host);
+    BindText(ins, 3, s->slot);
+    BindText(ins, 4, format);
+    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, ins, "insert stream"));
+    s->id = sqlite3_last_insert_rowid(db_);
+    s->live = true;
+  }
+  Stream* raw = s.get();
+  streams_.emplace(std::move(key), std::move(s));
+  return raw;
+}
+
+Status Timeline::OpenInstance(Stream* s, bool move_trailing) {
+  Instance next;
+  Instance& old = s->inst;
+  next.seq = old.id != 0 ? old.seq + 1 : 0;
+  if (!insert_instance_) {
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
+                                    "INSERT INTO instances(stream_id, seq, component, host, slot) "
+                                    "VALUES(?,?,'',?,?)",
+                                    "insert instance", &insert_instance_));
+  }
+  sqlite3_stmt* ins = insert_instance_.get();
+  sqlite3_bind_int64(ins, 1, s->id);
+  sqlite3_bind_int64(ins, 2, next.seq);
+  BindText(ins, 3, s->host);
+  BindText(ins, 4, s->slot);
+  ETIOLOG_RETURN_IF_ERROR(StepDone(db_, ins, "insert instance"));
+  next.id = sqlite3_last_insert_rowid(db_);
+  next.dirty = true;
+  if (old.id != 0) {
+    for (auto& [surface, b] : s->bursts) ETIOLOG_RETURN_IF_ERROR(FlushBurst(&b));
+    s->bursts.clear();
+    if (move_trailing && !old.trailing.empty()) {
+      if (!move_event_) {
+        ETIOLOG_RETURN_IF_ERROR(Prepare(db_, "UPDATE events SET instance_id = ? WHERE id = ?",
+                                        "move event", &move_event_));
+      }
+      for (const Member& m : old.trailing) {
+        sqlite3_bind_int64(move_event_.get(), 1, next.id);
+        sqlite3_bind_int64(move_event_.get(), 2, m.id);
+        ETIOLOG_RETURN_IF_ERROR(StepDone(db_, move_event_.get(), "move event"));
+        if (m.id == old.start_event) old.start_event = 0;
+      }
+      next.trailing = std::move(old.trailing);
+      old.trailing.clear();
+    }
+    if (old.settled.events == 0 && old.trailing.empty()) {
+      // Every event moved to the restart: the old instance never existed.
+      if (!delete_instance_) {
+        ETIOLOG_RETURN_IF_ERROR(Prepare(db_, "DELETE FROM instances WHERE id = ?",
+                                        "delete instance", &delete_instance_));
+      }
+      sqlite3_bind_int64(delete_instance_.get(), 1, old.id);
+      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, delete_instance_.get(), "delete instance"));
+    } else {
+      old.dirty = true;
+      ETIOLOG_RETURN_IF_ERROR(FlushInstance(&old));
+    }
+  }
+  s->inst = std::move(next);
+  return Status::OK();
+}
+
+Result<Placement> Timeline::Place(const EventFacts& e) {
+  Result<Stream*> got = GetStream(e.source_id, e.host, e.format);
+  if (!got.ok()) return got.status();
+  Stream* s = *got;
+  Placement p;
+  p.stream_id = s->id;
+  if (!s->live) return p;
+  if (s->any && (e.offset < s->last_offset ||
+                 (e.offset == s->last_offset && s->rules_at_last.count(std::string(e.rule))))) {
+    return p;  // Already stored, or out of order: written unplaced if new.
+  }
+  Instance& cur = s->inst;
+  if (cur.id == 0) {
+    ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, false));
+  } else {
+    bool open_new = cur.stop_event != 0;
+    if (e.kind == "process.start" && !open_new) {
+      const Extent all = cur.All();
+      const bool same_startup =
+          cur.only_startup && (e.pid == 0 || all.last_pid == 0 || e.pid == all.last_pid) &&
+          (!e.time_us || !all.first_us || *e.time_us - *all.first_us <= kStartupWindowUs);
+      open_new = !same_startup;
+    }
+    if (open_new) ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, cur.stop_event == 0));
+  }
+  p.instance_id = s->inst.id;
+  if (IsFailureKind(e.kind)) {
+    Burst& b = s->bursts[std::string(e.surface)];
+    if (b.id != 0 && e.time_us && b.last_us && *e.time_us - *b.last_us > kBurstGapUs) {
+      ETIOLOG_RETURN_IF_ERROR(FlushBurst(&b));
+      b = Burst();
+    }
+    if (b.id == 0) {
+      if (!insert_burst_) {
+        ETIOLOG_RETURN_IF_ERROR(
+            Prepare(db_, "INSERT INTO failure_bursts(instance_id, surface) VALUES(?,?)",
+                    "insert burst", &insert_burst_));
+      }
+      sqlite3_bind_int64(insert_burst_.get(), 1, s->inst.id);
+      BindText(insert_burst_.get(), 2, e.surface);
+      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, insert_burst_.get(), "insert burst"));
+      b.id = sqlite3_last_insert_rowid(db_);
+    }
+    p.burst_id = b.id;
+  }
+  return p;
+}
+
+void Timeline::Record(const EventFacts& e, const Placement& p, int64_t event_id, bool inserted) {
+  auto it = streams_.find(std::make_pair(e.source_id, std::string(e.host)));
+  if (it == streams_.end()) return;
+  Stream* s = it->second.get();
+  if (p.instance_id == 0 || !inserted) {
+    if (inserted || p.instance_id != 0) {
+      // A new event that could not be placed in order (or a placed one the
+      // store already had, which breaks the state's assumptions).
+      dirty_streams_.insert(s->id);
+      s->live = false;
+    }
+    return;
+  }
+  Instance& inst = s->inst;
+  Member m;
+  m.id = event_id;
+  m.t = e.time_us;
+  m.pid = e.pid;
+  m.component = std::string(e.component);
+  if (e.kind == "process.start" && inst.start_event == 0) inst.start_event = event_id;
+  if (e.kind == "process.stop" && inst.stop_event == 0) inst.stop_event = event_id;
+  if (IsStartupKind(e.kind)) {
+    inst.trailing.push_back(std::move(m));
+  } else {
+    for (const Member& t : inst.trailing) inst.settled.Add(t);
+    inst.trailing.clear();
+    inst.settled.Add(m);
+    inst.only_startup = false;
+  }
+  inst.dirty = true;
+  if (p.burst_id != 0) {
+    Burst& b = s->bursts[std::string(e.surface)];
+    b.all.Add(event_id, e.time_us);
+    b.kinds[std::string(e.kind)].Add(event_id, e.time_us);
+    b.last_event = event_id;
+    if (e.time_us) {
+      if (!b.first_us || *e.time_us < *b.first_us) b.first_us = e.time_us;
+      if (!b.last_us || *e.time_us > *b.last_us) b.last_us = e.time_us;
+    }
+    b.dirty = true;
+  }
+  if (!s->any || e.offset != s->last_offset) s->rules_at_last.clear();
+  s->any = true;
+  s->last_offset = e.offset;
+  s->rules_at_last.insert(std::string(e.rule));
+}
+
+Status Timeline::FlushInstance(Instance* inst) {
+  if (!inst->dirty || inst->id == 0) return Status::OK();
+  if (!update_instance_) {
+    ETIOLOG_RETURN_IF_ERROR(
+        Prepare(db_,
+                "UPDATE instances SET component = ?, pid = ?, start_event_id = ?, "
+                "stop_event_id = ?, events = ?, first_event_us = ?, last_event_us = ? "
+                "WHERE id = ?",
+                "update instance", &update_instance_));
+  }
+  const Extent all = inst->All();
+  std::string component;
+  int64_t best = 0;
+  for (const auto& [c, n] : all.votes) {
+    if (n > best) {
+      best = n;
+      component = c;
+    }
+  }
+  sqlite3_stmt* u = update_instance_.get();
+  BindText(u, 1, component);
+  BindNonZero(u, 2, all.first_pid);
+  BindNonZero(u, 3, inst->start_event);
+  BindNonZero(u, 4, inst->stop_event);
+  sqlite3_bind_int64(u, 5, all.events);
+  BindOptional(u, 6, all.first_us);
+  BindOptional(u, 7, all.last_us);
+  sqlite3_bind_int64(u, 8, inst->id);
+  ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "update instance"));
+  inst->dirty = false;
+  return Status::OK();
+}
+
+Status Timeline::FlushBurst(Burst* b) {
+  if (!b->dirty || b->id == 0) return Status::OK();
+  if (!update_burst_) {
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
+                                    "UPDATE failure_bursts SET first_us = ?, last_us = ?, "
+                                    "first_event_id = ?, last_event_id = ?, events = ?, "
+                                    "occurrences = ? WHERE id = ?",
+                                    "update burst", &update_burst_));
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
+                                    "INSERT OR REPLACE INTO burst_kinds(burst_id, kind, events, "
+                                    "occurrences, first_event_id) VALUES(?,?,?,?,?)",
+                                    "update burst kinds", &upsert_burst_kind_));
+  }
+  sqlite3_stmt* u = update_burst_.get();
+  BindOptional(u, 1, b->first_us);
+  BindOptional(u, 2, b->last_us);
+  BindNonZero(u, 3, b->all.first_event);
+  BindNonZero(u, 4, b->last_event);
+  sqlite3_bind_int64(u, 5, b->all.events);
+  sqlite3_bind_int64(u, 6, b->all.occurrences);
+  sqlite3_bind_int64(u, 7, b->id);
+  ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "update burst"));
+  for (const auto& [kind, n] : b->kinds) {
+    sqlite3_stmt* k = upsert_burst_kind_.get();
+    sqlite3_bind_int64(k, 1, b->id);
+    BindText(k, 2, kind);
+    sqlite3_bind_int64(k, 3, n.events);
+    sqlite3_bind_int64(k, 4, n.occurrences);
+    sqlite3_bind_int64(k, 5, n.first_event);
+    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, k, "update burst kinds"));
+  }
+  b->dirty = false;
+  return Status::OK();
+}
+
+Status Timeline::Flush() {
+  for (auto& [key, s] : streams_) {
+    ETIOLOG_RETURN_IF_ERROR(FlushInstance(&s->inst));
+    for (auto& [surface, b] : s->bursts) ETIOLOG_RETURN_IF_ERROR(FlushBurst(&b));
+  }
+  return Status::OK();
+}
+
+Status Timeline::RebuildStream(int64_t stream_id) {
+  Stmt q;
+  ETIOLOG_RETURN_IF_ERROR(
+      Prepare(db_, "SELECT source_id, host FROM streams WHERE id = ?", "rebuild stream", &q));
+  sqlite3_bind_int64(q.get(), 1, stream_id);
+  if (sqlite3_step(q.get()) != SQLITE_ROW) return SqlError(db_, "rebuild stream");
+  const int64_t source_id = sqlite3_column_int64(q.get(), 0);
+  const std::string host = ColumnText(q.get(), 1);
+  q.reset();
+  Stmt del;
+  for (const char* sql : {"DELETE FROM burst_kinds WHERE burst_id IN (SELECT b.id FROM "
+                          "failure_bursts b JOIN instances i ON i.id = b.instance_id "
+                          "WHERE i.stream_id = ?)",
+                          "DELETE FROM failure_bursts WHERE instance_id IN "
+                          "(SELECT id FROM instances WHERE stream_id = ?)",
+                          "DELETE FROM instances WHERE stream_id = ?"}) {
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_, sql, "rebuild stream", &del));
+    sqlite3_bind_int64(del.get(), 1, stream_id);
+    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, del.get(), "rebuild stream"));
+  }
+  Result<Stream*> got = GetStream(source_id, host, "");
+  if (!got.ok()) return got.status();
+  Stream* s = *got;
+  s->inst = Instance();
+  s->bursts.clear();
+  s->any = false;
+  s->rules_at_last.clear();
+  s->live = true;
+
+  // Replay the stream's events in file order, a page at a time, with the
+  // same state machine that places new events.
+  Stmt page, upd;
+  ETIOLOG_RETURN_IF_ERROR(
+      Prepare(db_,
+              "SELECT id, offset, kind, rule, surface, component, time_us, pid FROM events "
+              "WHERE source_id = ?1 AND host = ?2 AND (offset > ?3 OR (offset = ?3 AND rule > ?4)) "
+              "ORDER BY offset, rule LIMIT 4096",
+              "rebuild stream", &page));
+  ETIOLOG_RETURN_IF_ERROR(
+      Prepare(db_, "UPDATE events SET stream_id = ?, instance_id = ?, burst_id = ? WHERE id = ?",
+              "rebuild stream", &upd));
+  struct Row {
+    int64_t id;
+    uint64_t offset;
+    std::string kind, rule, surface, component;
+    std::optional<int64_t> time_us;
+    int64_t pid;
+  };
+  std::vector<Row> rows;
+  int64_t after_offset = -1;
+  std::string after_rule;
+  for (;;) {
+    rows.clear();
+    sqlite3_stmt* pg = page.get();
+    sqlite3_bind_int64(pg, 1, source_id);
+    BindText(pg, 2, host);
+    sqlite3_bind_int64(pg, 3, after_offset);
+    BindText(pg, 4, after_rule);
+    int rc;
+    while ((rc = sqlite3_step(pg)) == SQLITE_ROW) {
+      rows.push_back(Row{sqlite3_column_int64(pg, 0),
+                         static_cast<uint64_t>(sqlite3_column_int64(pg, 1)), ColumnText(pg, 2),
+                         ColumnText(pg, 3), ColumnText(pg, 4), ColumnText(pg, 5),
+                         ColumnOptional(pg, 6), ColumnOptional(pg, 7).value_or(0)});
+    }
+    Status st = rc == SQLITE_DONE ? Status::OK() : SqlError(db_, "rebuild stream");
+    sqlite3_reset(pg);
+    ETIOLOG_RETURN_IF_ERROR(st);
+    if (rows.empty()) break;
+    for (const Row& r : rows) {
+      EventFacts f;
+      f.source_id = source_id;
+      f.offset = r.offset;
+      f.host = host;
+      f.kind = r.kind;
+      f.rule = r.rule;
+      f.surface = r.surface;
+      f.component = r.component;
+      f.time_us = r.time_us;
+      f.pid = r.pid;
+      Result<Placement> p = Place(f);
+      if (!p.ok()) return p.status();
+      sqlite3_stmt* u = upd.get();
+      sqlite3_bind_int64(u, 1, stream_id);
+      BindNonZero(u, 2, p->instance_id);
+      BindNonZero(u, 3, p->burst_id);
+      sqlite3_bind_int64(u, 4, r.id);
+      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "rebuild stream"));
+      Record(f, *p, r.id, true);
+    }
+    after_offset = static_cast<int64_t>(rows.back().offset);
+    after_rule = rows.back().rule;
+  }
+  return Flush();
+}
+
+Status Timeline::Finalize() {
+  ETIOLOG_RETURN_IF_ERROR(Flush());
+  // Events without a stream come from a store of schema 1.
+  {
+    Stmt q;
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
+                                    "SELECT source_id, host, min(format) FROM events "
+                                    "WHERE instance_id IS NULL AND stream_id IS NULL "
+                                    "GROUP BY source_id, host",
+                                    "assign streams", &q));
+    struct Missing {
+      int64_t source_id;
+      std::string host, format;
+    };
+    std::vector<Missing> missing;
+    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+      missing.push_back(Missing{sqlite3_column_int64(q.get(), 0), ColumnText(q.get(), 1),
+                                ColumnText(q.get(), 2)});
+    }
+    Stmt upd;
+    ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
+                                    "UPDATE events SET stream_id = ? WHERE source_id = ? AND "
+                                    "host = ? AND instance_id IS NULL AND stream_id IS NULL",
+                                    "assign streams", &upd));
+    for (const auto& [source_id, host, format] : missing) {
+      Result<Stream*> s = GetStream(source_id, host, format);
+      if (!s.ok()) return s.status();
+      sqlite3_bind_int64(upd.get(), 1, (*s)->id);
+      sqlite3_bind_int64(upd.get(), 2, source_id);
+      BindText(upd.get(), 3, host);
+      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, upd.get(), "assign streams"));
+    }
+  }
+  {
+    Stmt q;
+    ETIOLOG_RETURN_IF_ERROR(
+        Prepare(db_, "SELECT DISTINCT stream_id FROM events WHERE instance_id IS NULL",
+                "find unplaced events", &q));
+    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+      dirty_streams_.insert(sqlite3_column_int64(q.get(), 0));
+    }
+  }
+  for (int64_t id : std::set<int64_t>(dirty_streams_)) {
+    ETIOLOG_RETURN_IF_ERROR(RebuildStream(id).Annotate("rebuilding stream " + std::to_string(id)));
+  }
+  dirty_streams_.clear();
+  ETIOLOG_RETURN_IF_ERROR(Flush());
+  // The derivation script, statement by statement, binding its parameters.
+  std::string_view rest = kDeriveSql;
+  while (!rest.empty()) {
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db_, rest.data(), static_cast<int>(rest.size()), &raw, &tail) !=
+        SQLITE_OK) {
+      return SqlError(db_, "derive timeline");
+    }
+    rest.remove_prefix(static_cast<size_t>(tail - rest.data()));
+    if (raw == nullptr) break;  // Only whitespace left.
+    Stmt s(raw);
+    const int gap = sqlite3_bind_parameter_index(raw, ":rollout_gap");
+    if (gap > 0) sqlite3_bind_int64(raw, gap, kRolloutGapUs);
+    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, raw, "derive timeline"));
+  }
+  return Status::OK();
+}
+
+}  // namespace etiolog::db::internal

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ingest/framing.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace etiolog::ingest {
+namespace {
+
+struct Line {
+  std::string text;
+  uint64_t line;
+  uint64_t offset;
+};
+
+// All lines a framing reader yields, with their source positions.
+std::vector<Line> Frame(const std::string& data, size_t chunk_size = 4096) {
+  auto src = NewMemorySource("x.log", data);
+  LineReader::Options o;
+  o.chunk_size = chunk_size;
+  std::unique_ptr<ChunkReader> r = NewFramingReader(src.get(), o);
+  std::vector<Line> out;
+  for (;;) {
+    Result<Chunk> c = r->Next();
+    EXPECT_OK(c);
+    if (!c.ok() || c->data.empty()) break;
+    size_t pos = 0;
+    for (uint64_t k = 0; pos < c->data.size(); ++k) {
+      size_t e = c->data.find('\n', pos);
+      if (e == std::string_view::npos) e = c->data.size();
+      out.push_back(
+          {std::string(c->data.substr(pos, e - pos)), c->LineNumber(k), c->LineOffset(k, pos)});
+      pos = e + 1;
+    }
+  }
+  return out;
+}
+
+TEST(DetectFraming, Shapes) {
+  EXPECT_EQ(DetectFraming(R"({"log":"x\n","stream":"stdout","time":"2025-12-07T15:49:58.1Z"})"),
+            Framing::kDockerJson);
+  EXPECT_EQ(DetectFraming(R"({"stream":"stdout","log":"x\n","time":"2025-12-07T15:49:58.1Z"})"),
+            Framing::kDockerJson);
+  EXPECT_EQ(DetectFraming("2025-12-07T15:49:58.104512345Z stdout F hello"), Framing::kCri);
+  EXPECT_EQ(DetectFraming("2025-12-07T15:49:58.104512345Z stderr P hel"), Framing::kCri);
+  EXPECT_EQ(DetectFraming(R"({"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1","MESSAGE":"x"})"),
+            Framing::kJournalJson);
+  EXPECT_EQ(DetectFraming(R"({"timestamp":"2025-03-31T18:03:17Z","level":"info","event":"x"})"),
+            Framing::kPlain);
+  EXPECT_EQ(DetectFraming("2025-12-07T15:56:23.562782Z [error    ] x"), Framing::kPlain);
+}
+
+TEST(Framing, PlainChunksPassThroughUntouched) {
+  std::vector<Line> l = Frame("a\nb\n");
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[1].text, "b");
+  EXPECT_EQ(l[1].line, 2u);
+  EXPECT_EQ(l[1].offset, 2u);
+}
+
+TEST(Framing, DockerEscapesAreUndoneSoLiteralsCanBeFound) {
+  std::string data =
+      R"({"log":"INFO:     1.2.3.4:5 - \"GET /ui/config HTTP/1.1\" 403 \u003cForbidden\u003e \u0026 \ud83d\ude00\n","stream":"stderr","time":"2025-12-07T15:51:00.25Z"})"
+      "\n";
+  std::vector<Line> l = Frame(data);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].text,
+            "2025-12-07T15:51:00.25Z stderr F INFO:     1.2.3.4:5 - \"GET /ui/config HTTP/1.1\" "
+            "403 <Forbidden> & \xF0\x9F\x98\x80");
+}
+
+TEST(Framing, PartialPiecesJoinAcrossChunksWithTheFirstPiecesPosition) {
+  // Docker splits lines longer than 16 KiB; CRI marks pieces with P.
+  std::string data;
+  data += R"({"log":"first ","stream":"stdout","time":"2025-01-01T00:00:00Z"})"
+          "\n";
+  data += R"({"log":"second ","stream":"stdout","time":"2025-01-01T00:00:01Z"})"
+          "\n";
+  data += R"({"log":"third\n","stream":"stdout","time":"2025-01-01T00:00:02Z"})"
+          "\n";
+  data += R"({"log":"next\n","stream":"stdout","time":"2025-01-01T00:00:03Z"})"
+          "\n";
+  for (size_t chunk : {size_t{64}, size_t{4096}}) {
+    std::vector<Line> l = Frame(data, chunk);
+    ASSERT_EQ(l.size(), 2u) << chunk;
+    EXPECT_EQ(l[0].text, "2025-01-01T00:00:00Z stdout F first second third") << chunk;
+    EXPECT_EQ(l[0].line, 1u);
+    EXPECT_EQ(l[0].offset, 0u);
+    EXPECT_EQ(l[1].line, 4u);
+    EXPECT_EQ(l[1].offset, data.rfind("{\"log\":\"next"));
+  }
+}
+
+TEST(Framing, CriPartialLines) {
+  std::string data =
+      "2025-12-07T15:51:01.1Z stdout P JWT token is not valid: Signature veri\n"
+      "2025-12-07T15:51:01.2Z stderr F INFO:     interleaved\n"
+      "2025-12-07T15:51:01.3Z stdout F fication failed\n";
+  std::vector<Line> l = Frame(data);
+  ASSERT_EQ(l.size(), 2u);
+  // A piece of the other stream does not complete this one; the joined line
+  // is emitted when its F piece arrives.
+  EXPECT_EQ(l[0].text, "2025-12-07T15:51:01.2Z stderr F INFO:     interleaved");
+  EXPECT_EQ(l[1].text,
+            "2025-12-07T15:51:01.1Z stdout F JWT token is not valid: Signature verification "
+            "failed");
+  EXPECT_EQ(l[1].line, 1u);
+}
+
+TEST(Framing, UnterminatedPartialIsFlushedAtEnd) {
+  std::vector<Line> l = Frame("2025-12-07T15:51:01.1Z stdout P cut off\n");
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].text, "2025-12-07T15:51:01.1Z stdout F cut off");
+}
+
+TEST(Framing, JournalExport) {
+  std::string data =
+      R"({"__CURSOR":"c","__REALTIME_TIMESTAMP":"1762425009104512","_HOSTNAME":"h1","SYSLOG_IDENTIFIER":"airflow","_PID":"77","MESSAGE":"line one\nline two"})"
+      "\n";
+  std::vector<Line> l = Frame(data);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].text, "2025-11-06T10:30:09.104512Z h1 airflow[77]: line one");
+  EXPECT_EQ(l[1].text, "2025-11-06T10:30:09.104512Z h1 airflow[77]: line two");
+  EXPECT_EQ(l[1].line, 1u);
+}
+
+TEST(Framing, LinesThatDoNotParsePassThrough) {
+  std::string data = R"({"log":"ok\n","stream":"stdout","time":"2025-01-01T00:00:00Z"})"
+                     "\n"
+                     "garbage {\"log\": not json\n";
+  std::vector<Line> l = Frame(data);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[1].text, "garbage {\"log\": not json");
+  EXPECT_EQ(l[1].line, 2u);
+}
+
+TEST(UnescapeJsonString, BadEscapesAreRejected) {
+  std::string out;
+  EXPECT_EQ(UnescapeJsonString(R"(a\qb")", &out), 0u);
+  out.clear();
+  EXPECT_EQ(UnescapeJsonString(R"(unterminated)", &out), 0u);
+  out.clear();
+  EXPECT_EQ(UnescapeJsonString(R"(\ud800x")", &out), 8u);
+  EXPECT_EQ(out, "\xEF\xBF\xBDx");
+}
+
+}  // namespace
+}  // namespace etiolog::ingest
