@@ -9,6 +9,11 @@
 // and running causes is the analyzer's. Every loaded item remembers the file
 // and line it came from, so every later error can point at it.
 //
+// Packs load in a fixed order: the built-in packs, then the standard
+// directories (DefaultRuleDirs()), then the paths given by the user. A later
+// pack may replace an earlier rule (`override: true` on a rule with the
+// same id) or remove it (`disable: [id, ...]` at the pack's top level).
+//
 // Thread safety: plain data; the loader functions are reentrant.
 
 #ifndef ETIOLOG_RULES_PACK_H_
@@ -21,6 +26,7 @@
 
 #include "ingest/record.h"
 #include "ingest/status.h"
+#include "rules/vocabulary.h"
 
 namespace etiolog::rules {
 
@@ -37,7 +43,8 @@ struct Location {
 // A line a rule must (example) or must not (counter-example) match.
 struct Example {
   std::string line;
-  KeyValues captures;  // Expected captures; only the named ones are checked.
+  KeyValues captures;                   // Expected captures; only these are checked.
+  std::vector<Location> capture_where;  // Location of each expected capture.
   Location where;
 };
 
@@ -47,7 +54,7 @@ struct Rule {
   std::string kind;                     // Event kind produced, e.g. "auth.signature_failure".
   std::string surface;                  // "ui", "execution_api", "log_server" or "".
   std::string severity;                 // "info", "warning", "error", "critical".
-  std::vector<std::string> patterns;    // RE2; any one matching is a match.
+  std::vector<std::string> patterns;    // RE2; the first one that matches wins.
   std::vector<Location> pattern_where;  // Location of each pattern.
   bool match_line = false;              // Match against the whole line, not the message.
   // Conditions on the decoded record; empty / kUnknown = no condition.
@@ -56,6 +63,14 @@ struct Rule {
   std::string component;  // Required component of the record.
   // Fields the event gets regardless of the line, e.g. component: scheduler.
   KeyValues sets;
+  // Captures copied from the record's decoded key=value fields when the
+  // line has them: (capture name, field name), e.g. (reason, error).
+  KeyValues fields;
+  // A fallback rule emits only when no other rule matched the same line:
+  // a catch-all for lines the specific rules do not recognise.
+  bool fallback = false;
+  // Replaces the rule with the same id from an earlier-loaded pack.
+  bool override = false;
   std::vector<Example> examples;
   std::vector<Example> counter_examples;
   Location where;
@@ -96,10 +111,16 @@ struct Redaction {
 
 struct Pack {
   std::string name;
+  std::string description;
   std::string file;  // Path, or "builtin:<name>".
   std::vector<Rule> rules;
   std::vector<Cause> causes;
   std::vector<Redaction> redactions;
+  // Kinds this pack adds to the vocabulary (for systems other than Airflow).
+  std::vector<KindInfo> kinds;
+  // Ids of rules from earlier-loaded packs to remove.
+  std::vector<std::string> disable;
+  std::vector<Location> disable_where;
 };
 
 // Everything the loaded packs declare, merged.
@@ -107,26 +128,65 @@ struct PackSet {
   std::vector<Rule> rules;
   std::vector<Cause> causes;
   std::vector<Redaction> redactions;
+  std::vector<KindInfo> kinds;     // Kinds declared by packs (not the built-in ones).
   std::vector<std::string> files;  // Pack files loaded, in load order.
+  // Suspicious but legal: a `disable` or `override` naming no earlier rule.
+  // Each is "<file>:<line>:<column>: <what>".
+  std::vector<std::string> warnings;
 };
 
+// Largest pack file accepted: 16 MiB.
+inline constexpr size_t kMaxPackBytes = size_t{16} << 20;
+
 // Parses a pack from YAML text. file names the text in error messages.
-// Returns InvalidArgument "<file>:<line>:<column>: <what is wrong>" for bad
-// YAML, an unknown or missing key, or a wrongly typed value. Patterns are
-// not compiled here (see Matcher).
+// Returns InvalidArgument "<file>:<line>:<column>: <what is wrong>" for
+// text that is not UTF-8, bad YAML, an unknown or missing key, a wrongly
+// typed value, a kind outside the vocabulary (and not declared under
+// `kinds:`), an unknown surface, severity or `sets` field, and a rule id
+// used twice in the pack (naming both places). Patterns are not compiled
+// here (see Matcher).
 Result<Pack> ParsePack(std::string_view yaml_text, const std::string& file);
 
-// Reads and parses the pack at path. NotFound / IoError name the path.
+// Reads and parses the pack at path. NotFound / IoError name the path;
+// InvalidArgument for a file over kMaxPackBytes or a parse error.
 Result<Pack> LoadPackFile(const std::string& path);
+
+// Loads path: a pack file, or a directory whose *.yaml and *.yml files (not
+// recursive) are loaded in name order. NotFound if path does not exist.
+Result<std::vector<Pack>> LoadPackPath(const std::string& path);
 
 // The packs compiled into the binary, parsed. Never fails in a released
 // build: the built-in packs are tested at build time.
 Result<std::vector<Pack>> BuiltinPacks();
 
-// Loads the built-in packs (if builtin) and then each file of extra, and
-// merges them. Returns the first load error, or InvalidArgument for a cause
-// id defined twice.
-Result<PackSet> LoadPacks(bool builtin, const std::vector<std::string>& extra);
+// The standard rule directories, in load order: /etc/etiolog/rules.d, then
+// $XDG_CONFIG_HOME/etiolog/rules.d (default ~/.config/etiolog/rules.d).
+// A directory that does not exist is skipped by LoadPacks.
+std::vector<std::string> DefaultRuleDirs();
+
+struct LoadOptions {
+  // Load the built-in packs first. Default: true.
+  bool builtin = true;
+  // Then the packs in DefaultRuleDirs() that exist. Default: true.
+  bool default_dirs = true;
+  // Then these pack files or directories (--rules), in order.
+  std::vector<std::string> paths;
+};
+
+// Loads packs as options say and merges them (MergePacks). Returns the
+// first load or merge error.
+Result<PackSet> LoadPacks(const LoadOptions& options);
+
+// Merges packs in order. A rule whose id an earlier pack defined replaces
+// it if it says `override: true` and is otherwise an InvalidArgument
+// naming both locations; `disable` removes earlier rules. A cause id
+// defined twice is InvalidArgument. Overrides and disables that name no
+// earlier rule become PackSet::warnings.
+Result<PackSet> MergePacks(std::vector<Pack> packs);
+
+// Serialises pack back to YAML that ParsePack reads as an equal pack
+// (locations aside).
+std::string FormatPack(const Pack& pack);
 
 }  // namespace etiolog::rules
 

@@ -37,7 +37,7 @@ const std::string kScenarios = ETIOLOG_SAMPLES_DIR "/scenarios";
 class Diagnosis {
  public:
   explicit Diagnosis(std::vector<rules::Cause> extra_causes = {}, bool builtin_causes = true) {
-    auto set = rules::LoadPacks(true, {});
+    auto set = rules::LoadPacks(rules::LoadOptions{true, false, {}});
     EXPECT_OK(set);
     if (builtin_causes) causes_ = set->causes;
     for (auto& c : extra_causes) causes_.push_back(std::move(c));
