@@ -87,7 +87,7 @@ check events-bad-format 2 "$etiolog" events --format xml "$scenario" && \
   contains events-bad-format "--format must be text or jsonl"
 check events-missing 4 "$etiolog" events /nonexistent/x.log && contains events-missing "/nonexistent/x.log"
 check events-text 0 "$etiolog" events "$scenario" && \
-  contains events-text "2025-12-07T15:49:58.104233Z airflow-apiserver-1/api-server key.generated airflow.key.generated $scenario/docker-compose.log:6 airflow-apiserver-1  | " && \
+  contains events-text "2025-12-07T15:49:58.120000Z airflow-apiserver-1/api-server key.generated airflow.key.generated $scenario/docker-compose.log:6 airflow-apiserver-1  | " && \
   contains events-text "auth.signature_failure airflow.ui.signature_failure"
 check events-jsonl 0 "$etiolog" events --format jsonl "$scenario" && \
   if ! python3 -c '
