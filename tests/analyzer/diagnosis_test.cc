@@ -545,6 +545,39 @@ causes:
   EXPECT_EQ(Lines(fs[0], "symptom"), (std::vector<std::string>{"w.log:1", "w.log:4"}));
 }
 
+TEST(Mechanism, ALineTwoRulesMatchedIsCitedOnce) {
+  // A deserialize failure on 'role' is also the sign that SimpleAuthManager
+  // is active: two events, one line, cited once (by the first query).
+  rules::Cause c = MakeCause(R"yaml(
+pack: t
+causes:
+  - id: both
+    title: t
+    detect: SELECT 'ui' AS surface, 0.5 AS confidence
+    evidence:
+      - role: trigger
+        sql: SELECT id FROM events WHERE kind = 'auth_manager.simple' ORDER BY id
+        limit: 1
+      - role: symptom
+        sql: SELECT id FROM events WHERE kind = 'auth.deserialize_failure' ORDER BY id
+    summary: s
+    remediation: r
+)yaml");
+  Diagnosis d({c}, false);
+  std::string log;
+  for (const char* t : {"10:02:00", "10:02:27"}) {
+    log += std::string("2025-12-03T") + t +
+           ".000000Z [error    ] Couldn't deserialize user from token, JWT token is not valid: "
+           "'role' [airflow.api_fastapi.auth.managers.base_auth_manager] "
+           "loc=base_auth_manager.py:117\n";
+  }
+  d.Text("api.log", log);
+  std::vector<Finding> fs = d.Run();
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(Lines(fs[0], "trigger"), (std::vector<std::string>{"api.log:1"}));
+  EXPECT_EQ(Lines(fs[0], "symptom"), (std::vector<std::string>{"api.log:2"}));
+}
+
 TEST(Mechanism, FindingsAreKeptInTheStore) {
   Diagnosis d;
   d.Scenario("per_process_key");
