@@ -72,7 +72,8 @@ struct RulesOptions {
   std::string action;              // "test", "lint" or "list".
   std::vector<std::string> packs;  // Pack files or directories; if empty, the
                                    // standard set (built-in + directories).
-  bool builtin_rules = true;       // Standard set: load the built-in packs.
+  bool builtin_rules = true;       // Load the built-in packs (with packs: only
+                                   // their kinds and surfaces).
   bool default_rules = true;       // Standard set: load the rule directories.
   bool literals = false;           // list: also print each pattern's scanned literals.
 };

@@ -195,15 +195,17 @@ int Rules(const std::vector<std::string>& args) {
       "  lint  warn about rules that load but cost speed or miss lines; exit 1 on a warning\n"
       "  list  print each rule's id, kind, surface and source\n"
       "\n"
-      "PACK is a pack file or a directory of them. Without PACK, the built-in packs\n"
-      "and the standard rule directories are used. A pack that fails to load exits 2\n"
-      "with file:line:column and what is wrong.\n"
+      "PACK is a pack file or a directory of them; its rules may use the kinds and\n"
+      "surfaces the built-in packs declare. Without PACK, the built-in packs and the\n"
+      "standard rule directories are used. A pack that fails to load exits 2 with\n"
+      "file:line:column and what is wrong.\n"
       "\n"
       "Options");
   desc.add_options()("help,h", "show this help")(
       "literals", po::bool_switch(&opt.literals),
       "list: also show the literals the prefilter scans for, per pattern")(
-      "no-builtin-rules", po::bool_switch(), "without PACK: do not load the built-in packs")(
+      "no-builtin-rules", po::bool_switch(),
+      "do not load the built-in packs (with PACK: nor their kinds and surfaces)")(
       "no-default-rules", po::bool_switch(),
       "without PACK: do not load the packs in /etc/etiolog/rules.d and "
       "$XDG_CONFIG_HOME/etiolog/rules.d (default ~/.config/etiolog/rules.d)");

@@ -120,7 +120,9 @@ int RunRules(const RulesOptions& options, std::ostream& out, std::ostream& err) 
     load.builtin = options.builtin_rules;
     load.default_dirs = options.default_rules;
   } else {
-    load.builtin = false;
+    // Only PACK's rules, but with the built-in vocabulary they may use.
+    load.builtin = options.builtin_rules;
+    load.builtin_vocabulary_only = true;
     load.default_dirs = false;
     load.paths = options.packs;
   }

@@ -47,8 +47,7 @@ std::string Join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::vector<LintWarning> LintRules(const Matcher& matcher,
-                                   const std::vector<KindInfo>& pack_kinds) {
+std::vector<LintWarning> LintRules(const Matcher& matcher, const std::vector<KindInfo>& kinds) {
   std::vector<LintWarning> out;
   const std::vector<Rule>& rules = matcher.rules();
   re2::RE2::Options options;
@@ -63,8 +62,8 @@ std::vector<LintWarning> LintRules(const Matcher& matcher,
     if (rule.counter_examples.empty()) {
       warn(rule.where, "rule has no counter-examples (lines that look alike but must not match)");
     }
-    const KindInfo* kind = FindKind(rule.kind);
-    for (const KindInfo& k : pack_kinds) {
+    const KindInfo* kind = nullptr;
+    for (const KindInfo& k : kinds) {
       if (k.name == rule.kind) kind = &k;
     }
     std::set<std::string> captures;

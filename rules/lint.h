@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "rules/matcher.h"
-#include "rules/vocabulary.h"
+#include "rules/pack.h"
 
 namespace etiolog::rules {
 
@@ -32,9 +32,9 @@ struct LintWarning {
   std::string message;  // What is suspicious and why.
 };
 
-// Lints every rule of matcher. pack_kinds are the kinds packs declared
-// (PackSet::kinds), whose capture lists apply like the vocabulary's.
-std::vector<LintWarning> LintRules(const Matcher& matcher, const std::vector<KindInfo>& pack_kinds);
+// Lints every rule of matcher. kinds are the kinds the loaded packs declare
+// (PackSet::kinds): a capture a rule's kind does not list is warned about.
+std::vector<LintWarning> LintRules(const Matcher& matcher, const std::vector<KindInfo>& kinds);
 
 }  // namespace etiolog::rules
 

@@ -4,8 +4,11 @@
 // here and become Status values carrying file:line:column, so no exception
 // leaves the rules module. Keys are checked strictly: an unknown key is an
 // error, because a misspelt key silently ignored is a rule that never fires.
-// Values with a closed set of choices (kind, surface, severity, sets) are
-// checked here too, at the location of the value.
+// Values with a closed set of choices (severity, sets keys) are checked
+// here too, at the location of the value. Kinds and surfaces are open sets:
+// packs declare them, so whether a rule's are declared is known only when
+// packs are merged in load order (MergePacks), where the rule keeps the
+// location of each value for the error.
 
 #include "rules/pack.h"
 
@@ -29,7 +32,18 @@ std::string Location::ToString() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
+const std::vector<std::string>& IdentityCaptures() {
+  static const std::vector<std::string> kIdentity = {"component", "host", "pid"};
+  return kIdentity;
+}
+
 namespace {
+
+// Severities a rule may name, least severe first.
+const std::vector<std::string>& Severities() {
+  static const std::vector<std::string> kSeverities = {"info", "warning", "error", "critical"};
+  return kSeverities;
+}
 
 // YAML 1.2 c-printable: TAB, LF, CR, and the printable code points.
 bool IsYamlPrintable(unsigned cp) {
@@ -104,6 +118,14 @@ bool IsKindName(const std::string& s) {
     prev = c;
   }
   return dot && prev != '.';
+}
+
+bool IsSurfaceName(const std::string& s) {
+  // One word of lower-case letters, digits and '_', starting with a letter.
+  if (s.empty() || s[0] < 'a' || s[0] > 'z') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -225,7 +247,7 @@ class PackParser {
                                "' (one of: " + Join(choices) + ")");
   }
 
-  Status ParseRule(const YAML::Node& n, const std::set<std::string>& pack_kinds, Rule* r) const {
+  Status ParseRule(const YAML::Node& n, Rule* r) const {
     if (!n.IsMap()) return Error(n, "a rule must be a map");
     r->where = At(n);
     ETIOLOG_RETURN_IF_ERROR(CheckKeys(
@@ -236,15 +258,9 @@ class PackParser {
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "id", &r->id, true));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "title", &r->title, false));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "kind", &r->kind, true));
-    if (FindKind(r->kind) == nullptr && pack_kinds.count(r->kind) == 0) {
-      return Error(n["kind"], "unknown kind '" + r->kind +
-                                  "': not in the event vocabulary (docs/pack-format.md) "
-                                  "and not declared under 'kinds:'");
-    }
+    r->kind_where = At(n["kind"]);
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "surface", &r->surface, false));
-    if (!r->surface.empty()) {
-      ETIOLOG_RETURN_IF_ERROR(CheckChoice(n, "surface", r->surface, Surfaces()));
-    }
+    if (n["surface"]) r->surface_where = At(n["surface"]);
     r->severity = "info";
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "severity", &r->severity, false));
     ETIOLOG_RETURN_IF_ERROR(CheckChoice(n, "severity", r->severity, Severities()));
@@ -271,20 +287,17 @@ class PackParser {
         }
       }
     }
-    std::vector<Location> sets_where;
-    ETIOLOG_RETURN_IF_ERROR(StringMap(n["sets"], "sets", &r->sets, &sets_where));
+    std::vector<Location> keys_where;
+    YAML::Node sets = n["sets"];
+    ETIOLOG_RETURN_IF_ERROR(StringMap(sets, "sets", &r->sets, &keys_where));
     for (size_t i = 0; i < r->sets.size(); ++i) {
-      const auto& [key, value] = r->sets[i];
+      const std::string& key = r->sets[i].first;
       static const std::vector<std::string> kSettable = {"component", "host", "pid", "surface"};
       if (std::find(kSettable.begin(), kSettable.end(), key) == kSettable.end()) {
-        return Status::InvalidArgument(sets_where[i].ToString() + ": unknown field '" + key +
+        return Status::InvalidArgument(keys_where[i].ToString() + ": unknown field '" + key +
                                        "' in sets (one of: " + Join(kSettable) + ")");
       }
-      if (key == "surface" &&
-          std::find(Surfaces().begin(), Surfaces().end(), value) == Surfaces().end()) {
-        return Status::InvalidArgument(sets_where[i].ToString() + ": unknown surface '" + value +
-                                       "' (one of: " + Join(Surfaces()) + ")");
-      }
+      r->sets_where.push_back(At(sets[key]));
     }
     ETIOLOG_RETURN_IF_ERROR(StringMap(n["fields"], "fields", &r->fields));
     ETIOLOG_RETURN_IF_ERROR(Bool(n, "fallback", &r->fallback));
@@ -340,13 +353,15 @@ class PackParser {
     return Status::OK();
   }
 
-  Status ParseKinds(const YAML::Node& n, Pack* pack, std::set<std::string>* names) const {
+  Status ParseKinds(const YAML::Node& n, Pack* pack) const {
     if (!n) return Status::OK();
     if (!n.IsSequence()) return Error(n, "'kinds' must be a list");
+    std::set<std::string> names;
     for (const auto& item : n) {
       if (!item.IsMap()) return Error(item, "items of 'kinds' must be maps");
       ETIOLOG_RETURN_IF_ERROR(CheckKeys(item, {"name", "meaning", "captures"}, "kind"));
       KindInfo k;
+      k.where = At(item["name"] ? item["name"] : item);
       ETIOLOG_RETURN_IF_ERROR(Scalar(item, "name", &k.name, true));
       ETIOLOG_RETURN_IF_ERROR(Scalar(item, "meaning", &k.meaning, true));
       ETIOLOG_RETURN_IF_ERROR(ScalarList(item, "captures", &k.captures, nullptr));
@@ -354,13 +369,33 @@ class PackParser {
         return Error(item["name"],
                      "kind '" + k.name + "' must be dotted lower-case words, like 'myapp.failure'");
       }
-      if (FindKind(k.name) != nullptr) {
-        return Error(item["name"], "kind '" + k.name + "' is already in the built-in vocabulary");
-      }
-      if (!names->insert(k.name).second) {
+      if (!names.insert(k.name).second) {
         return Error(item["name"], "kind '" + k.name + "' declared twice");
       }
       pack->kinds.push_back(std::move(k));
+    }
+    return Status::OK();
+  }
+
+  Status ParseSurfaces(const YAML::Node& n, Pack* pack) const {
+    if (!n) return Status::OK();
+    if (!n.IsSequence()) return Error(n, "'surfaces' must be a list");
+    std::set<std::string> names;
+    for (const auto& item : n) {
+      if (!item.IsMap()) return Error(item, "items of 'surfaces' must be maps");
+      ETIOLOG_RETURN_IF_ERROR(CheckKeys(item, {"name", "meaning"}, "surface"));
+      SurfaceInfo s;
+      s.where = At(item["name"] ? item["name"] : item);
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "name", &s.name, true));
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "meaning", &s.meaning, true));
+      if (!IsSurfaceName(s.name)) {
+        return Error(item["name"],
+                     "surface '" + s.name + "' must be one lower-case word, like 'web_ui'");
+      }
+      if (!names.insert(s.name).second) {
+        return Error(item["name"], "surface '" + s.name + "' declared twice");
+      }
+      pack->surfaces.push_back(std::move(s));
     }
     return Status::OK();
   }
@@ -381,18 +416,20 @@ class PackParser {
       pack.file = file_;
       if (!root.IsMap()) return Error(root, "a pack must be a map with 'rules' and/or 'causes'");
       ETIOLOG_RETURN_IF_ERROR(CheckKeys(
-          root, {"pack", "description", "rules", "causes", "redact", "kinds", "disable"}, "pack"));
+          root,
+          {"pack", "description", "rules", "causes", "redact", "kinds", "surfaces", "disable"},
+          "pack"));
       ETIOLOG_RETURN_IF_ERROR(Scalar(root, "pack", &pack.name, true));
       ETIOLOG_RETURN_IF_ERROR(Scalar(root, "description", &pack.description, false));
-      std::set<std::string> kinds;
-      ETIOLOG_RETURN_IF_ERROR(ParseKinds(root["kinds"], &pack, &kinds));
+      ETIOLOG_RETURN_IF_ERROR(ParseKinds(root["kinds"], &pack));
+      ETIOLOG_RETURN_IF_ERROR(ParseSurfaces(root["surfaces"], &pack));
       ETIOLOG_RETURN_IF_ERROR(ScalarList(root, "disable", &pack.disable, &pack.disable_where));
       if (YAML::Node rules = root["rules"]) {
         if (!rules.IsSequence()) return Error(rules, "'rules' must be a list");
         std::map<std::string, Location> ids;
         for (const auto& n : rules) {
           Rule r;
-          ETIOLOG_RETURN_IF_ERROR(ParseRule(n, kinds, &r));
+          ETIOLOG_RETURN_IF_ERROR(ParseRule(n, &r));
           auto [it, inserted] = ids.emplace(r.id, r.where);
           if (!inserted) {
             return Status::InvalidArgument(r.where.ToString() + ": duplicate rule id '" + r.id +
@@ -512,6 +549,15 @@ Result<PackSet> LoadPacks(const LoadOptions& options) {
     Result<std::vector<Pack>> b = BuiltinPacks();
     if (!b.ok()) return b.status();
     packs = std::move(b).value();
+    if (options.builtin_vocabulary_only) {
+      for (Pack& p : packs) {
+        p.rules.clear();
+        p.causes.clear();
+        p.redactions.clear();
+        p.disable.clear();
+        p.disable_where.clear();
+      }
+    }
   }
   std::vector<std::string> paths;
   if (options.default_dirs) {
@@ -529,14 +575,62 @@ Result<PackSet> LoadPacks(const LoadOptions& options) {
   return MergePacks(std::move(packs));
 }
 
+namespace {
+
+// Checks that the kind and surfaces of rule r are declared (kinds/surfaces
+// map each declared name to where it was declared).
+Status CheckDeclared(const Rule& r, const std::map<std::string, Location>& kinds,
+                     const std::map<std::string, Location>& surfaces) {
+  if (kinds.count(r.kind) == 0) {
+    return Status::InvalidArgument(
+        r.kind_where.ToString() + ": unknown kind '" + r.kind +
+        "': neither this pack nor one loaded before it declares it under 'kinds:'");
+  }
+  auto check_surface = [&](const std::string& surface, const Location& at) {
+    if (surfaces.count(surface) > 0) return Status::OK();
+    std::string declared;
+    for (const auto& [name, where] : surfaces) declared += (declared.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument(at.ToString() + ": unknown surface '" + surface + "' (" +
+                                   (declared.empty()
+                                        ? std::string("no loaded pack declares 'surfaces:'")
+                                        : "declared: " + declared) +
+                                   ")");
+  };
+  if (!r.surface.empty()) ETIOLOG_RETURN_IF_ERROR(check_surface(r.surface, r.surface_where));
+  for (size_t i = 0; i < r.sets.size(); ++i) {
+    if (r.sets[i].first != "surface") continue;
+    ETIOLOG_RETURN_IF_ERROR(
+        check_surface(r.sets[i].second, i < r.sets_where.size() ? r.sets_where[i] : r.where));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<PackSet> MergePacks(std::vector<Pack> packs) {
   PackSet set;
   std::map<std::string, size_t> rule_index;  // id -> index in set.rules
   std::vector<bool> removed;                 // by index in set.rules
   std::map<std::string, Location> cause_ids;
-  std::set<std::string> kinds;
+  std::map<std::string, Location> kinds, surfaces;  // Declared so far.
   for (Pack& p : packs) {
     set.files.push_back(p.file);
+    for (KindInfo& k : p.kinds) {
+      auto [it, inserted] = kinds.emplace(k.name, k.where);
+      if (!inserted) {
+        return Status::InvalidArgument(k.where.ToString() + ": kind '" + k.name +
+                                       "' is already declared at " + it->second.ToString());
+      }
+      set.kinds.push_back(std::move(k));
+    }
+    for (SurfaceInfo& s : p.surfaces) {
+      auto [it, inserted] = surfaces.emplace(s.name, s.where);
+      if (!inserted) {
+        return Status::InvalidArgument(s.where.ToString() + ": surface '" + s.name +
+                                       "' is already declared at " + it->second.ToString());
+      }
+      set.surfaces.push_back(std::move(s));
+    }
     for (size_t i = 0; i < p.disable.size(); ++i) {
       auto it = rule_index.find(p.disable[i]);
       const Location& at = i < p.disable_where.size() ? p.disable_where[i] : Location{p.file};
@@ -549,6 +643,7 @@ Result<PackSet> MergePacks(std::vector<Pack> packs) {
       rule_index.erase(it);
     }
     for (Rule& r : p.rules) {
+      ETIOLOG_RETURN_IF_ERROR(CheckDeclared(r, kinds, surfaces));
       auto it = rule_index.find(r.id);
       if (it != rule_index.end()) {
         if (!r.override) {
@@ -577,9 +672,6 @@ Result<PackSet> MergePacks(std::vector<Pack> packs) {
       set.causes.push_back(std::move(c));
     }
     for (Redaction& r : p.redactions) set.redactions.push_back(std::move(r));
-    for (KindInfo& k : p.kinds) {
-      if (kinds.insert(k.name).second) set.kinds.push_back(std::move(k));
-    }
   }
   std::vector<Rule> kept;
   kept.reserve(set.rules.size());
@@ -720,6 +812,17 @@ std::string FormatPack(const Pack& pack) {
         out << YAML::Key << "captures" << YAML::Value;
         EmitStringList(out, k.captures);
       }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!pack.surfaces.empty()) {
+    out << YAML::Key << "surfaces" << YAML::Value << YAML::BeginSeq;
+    for (const SurfaceInfo& s : pack.surfaces) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value;
+      EmitString(out, s.name);
+      out << YAML::Key << "meaning" << YAML::Value;
+      EmitString(out, s.meaning);
       out << YAML::EndMap;
     }
     out << YAML::EndSeq;

@@ -115,6 +115,7 @@ rules:
 TEST(Lint, CaptureOutsideTheKindVocabulary) {
   auto ws = Lint(R"yaml(pack: l
 kinds:
+  - {name: key.generated, meaning: m, captures: [section, option]}
   - {name: myapp.login_failed, meaning: m, captures: [user]}
 rules:
   - id: typo

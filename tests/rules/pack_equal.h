@@ -47,7 +47,8 @@ inline bool SameCause(const Cause& x, const Cause& y) {
 inline bool SamePack(const Pack& a, const Pack& b) {
   if (a.name != b.name || a.description != b.description || a.disable != b.disable ||
       a.rules.size() != b.rules.size() || a.causes.size() != b.causes.size() ||
-      a.redactions.size() != b.redactions.size() || a.kinds.size() != b.kinds.size()) {
+      a.redactions.size() != b.redactions.size() || a.kinds.size() != b.kinds.size() ||
+      a.surfaces.size() != b.surfaces.size()) {
     return false;
   }
   for (size_t i = 0; i < a.rules.size(); ++i) {
@@ -62,6 +63,12 @@ inline bool SamePack(const Pack& a, const Pack& b) {
   for (size_t i = 0; i < a.kinds.size(); ++i) {
     if (a.kinds[i].name != b.kinds[i].name || a.kinds[i].meaning != b.kinds[i].meaning ||
         a.kinds[i].captures != b.kinds[i].captures) {
+      return false;
+    }
+  }
+  for (size_t i = 0; i < a.surfaces.size(); ++i) {
+    if (a.surfaces[i].name != b.surfaces[i].name ||
+        a.surfaces[i].meaning != b.surfaces[i].meaning) {
       return false;
     }
   }

@@ -66,6 +66,31 @@ std::string ParseError(const std::string& yaml, const std::string& file = "bad.y
   return p.status().message();
 }
 
+// Parses the packs (named a.yaml, b.yaml, ...) and merges them expecting
+// the merge to fail; returns the message.
+std::string MergeError(const std::vector<std::string>& yamls) {
+  std::vector<Pack> packs;
+  for (size_t i = 0; i < yamls.size(); ++i) {
+    Result<Pack> p = ParsePack(yamls[i], std::string(1, static_cast<char>('a' + i)) + ".yaml");
+    EXPECT_OK(p);
+    if (!p.ok()) return p.status().message();
+    packs.push_back(std::move(p).value());
+  }
+  Result<PackSet> set = MergePacks(std::move(packs));
+  EXPECT_FALSE(set.ok());
+  return set.ok() ? "" : set.status().message();
+}
+
+// A pack declaring the kinds and surfaces the tests below use.
+const char kVocabulary[] = R"yaml(pack: vocabulary
+kinds:
+  - {name: process.start, meaning: a process started, captures: [pid]}
+  - {name: auth.signature_failure, meaning: a signature did not verify, captures: [reason]}
+surfaces:
+  - {name: ui, meaning: the web UI}
+  - {name: api, meaning: the REST API}
+)yaml";
+
 // Parses and compiles yaml expecting the compile step to fail.
 std::string CompileError(const std::string& yaml, const std::string& file = "bad.yaml") {
   Result<Pack> p = ParsePack(yaml, file);
@@ -123,8 +148,10 @@ TEST(BrokenPack, DuplicateIdInOnePackNamesBoth) {
 }
 
 TEST(BrokenPack, DuplicateIdAcrossPacksNamesBoth) {
-  Result<Pack> a =
-      ParsePack("pack: a\nrules:\n  - {id: r, kind: process.start, pattern: 'abc'}\n", "a.yaml");
+  Result<Pack> a = ParsePack(
+      "pack: a\nrules:\n  - {id: r, kind: process.start, pattern: 'abc'}\n"
+      "kinds: [{name: process.start, meaning: m}, {name: process.stop, meaning: m}]\n",
+      "a.yaml");
   Result<Pack> b =
       ParsePack("pack: b\nrules:\n\n  - {id: r, kind: process.stop, pattern: 'xyz'}\n", "b.yaml");
   ASSERT_OK(a);
@@ -147,16 +174,30 @@ TEST(BrokenPack, ExampleCaptureAbsentFromPattern) {
 }
 
 TEST(BrokenPack, UnknownKind) {
-  EXPECT_EQ(ParseError("pack: x\nrules:\n  - id: a\n    kind: auth.signature_fail\n"
-                       "    pattern: 'abc'\n"),
-            "bad.yaml:4:11: unknown kind 'auth.signature_fail': not in the event vocabulary "
-            "(docs/pack-format.md) and not declared under 'kinds:'");
+  EXPECT_EQ(MergeError({kVocabulary,
+                        "pack: x\nrules:\n  - id: a\n    kind: auth.signature_fail\n"
+                        "    pattern: 'abc'\n"}),
+            "b.yaml:4:11: unknown kind 'auth.signature_fail': neither this pack nor one loaded "
+            "before it declares it under 'kinds:'");
+  // A kind declared only by a pack loaded later does not count.
+  EXPECT_EQ(MergeError(
+                {"pack: x\nrules:\n  - {id: a, kind: process.start, pattern: abc}\n", kVocabulary}),
+            "a.yaml:3:19: unknown kind 'process.start': neither this pack nor one loaded before "
+            "it declares it under 'kinds:'");
 }
 
 TEST(BrokenPack, UnknownSurfaceSeveritySetsLevel) {
-  EXPECT_EQ(ParseError("pack: x\nrules:\n  - {id: a, kind: process.start, surface: api, "
-                       "pattern: abc}\n"),
-            "bad.yaml:3:43: unknown surface 'api' (one of: ui, execution_api, log_server)");
+  EXPECT_EQ(MergeError({kVocabulary,
+                        "pack: x\nrules:\n  - {id: a, kind: process.start, "
+                        "surface: web, pattern: abc}\n"}),
+            "b.yaml:3:43: unknown surface 'web' (declared: api, ui)");
+  EXPECT_EQ(MergeError({kVocabulary,
+                        "pack: x\nrules:\n  - {id: a, kind: process.start, "
+                        "sets: {surface: web}, pattern: abc}\n"}),
+            "b.yaml:3:50: unknown surface 'web' (declared: api, ui)");
+  EXPECT_EQ(MergeError({"pack: x\nkinds: [{name: x.y, meaning: m}]\nrules:\n"
+                        "  - {id: a, kind: x.y, surface: ui, pattern: abc}\n"}),
+            "a.yaml:4:33: unknown surface 'ui' (no loaded pack declares 'surfaces:')");
   EXPECT_EQ(ParseError("pack: x\nrules:\n  - {id: a, kind: process.start, severity: fatal, "
                        "pattern: abc}\n"),
             "bad.yaml:3:44: unknown severity 'fatal' (one of: info, warning, error, critical)");
@@ -198,16 +239,28 @@ TEST(BrokenPack, PatternWithoutLiteral) {
             "would run on every line; add fixed text to it");
 }
 
-TEST(BrokenPack, BadKindDeclaration) {
+TEST(BrokenPack, BadKindOrSurfaceDeclaration) {
   EXPECT_EQ(ParseError("pack: x\nkinds:\n  - {name: Process.Start, meaning: m}\n"),
             "bad.yaml:3:12: kind 'Process.Start' must be dotted lower-case words, like "
             "'myapp.failure'");
-  EXPECT_EQ(ParseError("pack: x\nkinds:\n  - {name: process.start, meaning: m}\n"),
-            "bad.yaml:3:12: kind 'process.start' is already in the built-in vocabulary");
+  EXPECT_EQ(
+      ParseError("pack: x\nkinds:\n  - {name: a.b, meaning: m}\n  - {name: a.b, meaning: n}\n"),
+      "bad.yaml:4:12: kind 'a.b' declared twice");
+  EXPECT_EQ(ParseError("pack: x\nsurfaces:\n  - {name: web ui, meaning: m}\n"),
+            "bad.yaml:3:12: surface 'web ui' must be one lower-case word, like 'web_ui'");
+  EXPECT_EQ(ParseError("pack: x\nsurfaces:\n  - {name: ui}\n"),
+            "bad.yaml:3:5: missing required key 'meaning'");
+  // Two packs may not declare one kind or surface.
+  EXPECT_EQ(MergeError({kVocabulary, "pack: x\nkinds:\n  - {name: process.start, meaning: m}\n"}),
+            "b.yaml:3:12: kind 'process.start' is already declared at a.yaml:3:12");
+  EXPECT_EQ(MergeError({kVocabulary, "pack: x\nsurfaces:\n  - {name: ui, meaning: m}\n"}),
+            "b.yaml:3:12: surface 'ui' is already declared at a.yaml:6:12");
 }
 
-TEST(ParsePack, DeclaredKindsExtendTheVocabulary) {
+TEST(ParsePack, DeclaredKindsAndSurfacesAreTheVocabulary) {
   Result<Pack> p = ParsePack(R"yaml(pack: myapp
+surfaces:
+  - {name: web, meaning: the web login}
 kinds:
   - name: myapp.login_failed
     meaning: a user could not log in
@@ -215,12 +268,51 @@ kinds:
 rules:
   - id: myapp.login
     kind: myapp.login_failed
+    surface: web
     pattern: 'login failed for (?P<user>\w+)'
 )yaml",
                              "myapp.yaml");
   ASSERT_OK(p);
   ASSERT_EQ(p->kinds.size(), 1u);
   EXPECT_EQ(p->kinds[0].captures, std::vector<std::string>{"user"});
+  EXPECT_EQ(p->kinds[0].where.ToString(), "myapp.yaml:5:11");
+  ASSERT_EQ(p->surfaces.size(), 1u);
+  EXPECT_EQ(p->surfaces[0].name, "web");
+  // A later pack may use what an earlier one declared.
+  Result<Pack> user = ParsePack(
+      "pack: user\nrules:\n  - {id: u, kind: myapp.login_failed, surface: web, pattern: abc}\n",
+      "user.yaml");
+  ASSERT_OK(user);
+  Result<PackSet> set = MergePacks({*p, *user});
+  ASSERT_OK(set);
+  EXPECT_EQ(set->rules.size(), 2u);
+  EXPECT_EQ(set->kinds.size(), 1u);
+  EXPECT_EQ(set->surfaces.size(), 1u);
+}
+
+TEST(ParsePack, TheEngineKnowsNoKindTheBuiltinPackDeclaresAirflows) {
+  // Without packs there is no vocabulary at all.
+  Result<PackSet> none = LoadPacks({.builtin = false, .default_dirs = false, .paths = {}});
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->kinds.empty());
+  EXPECT_TRUE(none->surfaces.empty());
+  // The built-in pack declares Airflow's; vocabulary-only loading keeps it
+  // without the rules.
+  Result<PackSet> vocab = LoadPacks(
+      {.builtin = true, .default_dirs = false, .paths = {}, .builtin_vocabulary_only = true});
+  ASSERT_OK(vocab);
+  EXPECT_TRUE(vocab->rules.empty());
+  EXPECT_TRUE(vocab->causes.empty());
+  auto declared = [&](const std::string& kind) {
+    for (const KindInfo& k : vocab->kinds) {
+      if (k.name == kind) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(declared("auth.signature_failure"));
+  EXPECT_TRUE(declared("process.start"));
+  ASSERT_EQ(vocab->surfaces.size(), 3u);
+  EXPECT_EQ(vocab->surfaces[0].name, "ui");
 }
 
 Pack MustParse(const std::string& yaml, const std::string& file) {
@@ -231,6 +323,9 @@ Pack MustParse(const std::string& yaml, const std::string& file) {
 
 TEST(MergePacks, OverrideReplacesInPlaceAndDisableRemoves) {
   Pack builtin = MustParse(R"yaml(pack: builtin
+kinds:
+  - {name: process.start, meaning: m}
+  - {name: process.stop, meaning: m}
 rules:
   - {id: one, kind: process.start, pattern: 'first one'}
   - {id: two, kind: process.start, pattern: 'second two'}
@@ -262,7 +357,10 @@ rules:
 }
 
 TEST(MergePacks, DisabledIdMayBeDefinedAgain) {
-  Pack a = MustParse("pack: a\nrules:\n  - {id: r, kind: process.start, pattern: 'abc'}\n", "a");
+  Pack a = MustParse(
+      "pack: a\nkinds: [{name: process.start, meaning: m}, {name: process.stop, meaning: m}]\n"
+      "rules:\n  - {id: r, kind: process.start, pattern: 'abc'}\n",
+      "a");
   Pack b = MustParse(
       "pack: b\ndisable: [r]\nrules:\n  - {id: r, kind: process.stop, pattern: xyz}\n", "b");
   Result<PackSet> set = MergePacks({a, b});
