@@ -55,6 +55,10 @@ check rules-test-failing 1 "$etiolog" rules test tests/rules/packs/failing_examp
   contains rules-test-failing "FAIL  failing.rule" && \
   contains rules-test-failing "tests/rules/packs/failing_example.yaml:7:9: example does not match" && \
   contains rules-test-failing "tests/rules/packs/failing_example.yaml:8:24: counter-example matches"
+# A pack tested alone may use the built-in kinds, unless told not to.
+check rules-test-own-vocabulary 2 "$etiolog" rules test --no-builtin-rules \
+  tests/rules/packs/failing_example.yaml && \
+  contains rules-test-own-vocabulary "failing_example.yaml:4:11: unknown kind 'process.start'"
 check rules-test-broken 2 "$etiolog" rules test tests/rules/packs/broken_kind.yaml && \
   contains rules-test-broken "tests/rules/packs/broken_kind.yaml:4:11: unknown kind 'auth.signature_fail'"
 check rules-test-missing 2 "$etiolog" rules test /nonexistent/pack.yaml && \
