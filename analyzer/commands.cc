@@ -9,43 +9,47 @@
 
 namespace etiolog::analyzer {
 
+int IngestInputs(const std::vector<std::string>& paths, const std::vector<ProcessIdentity>& labels,
+                 const ingest::EnumerateOptions& enumerate, Pipeline* pipeline, IngestStats* stats,
+                 std::ostream& err) {
+  std::vector<ingest::InputSpec> given;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    given.push_back({paths[i], i < labels.size() ? labels[i] : ProcessIdentity()});
+  }
+  ingest::Enumeration inputs = ingest::EnumerateInputs(given, enumerate);
+  stats->errors = std::move(inputs.errors);
+  if (Status st = pipeline->Run(inputs.inputs, stats); !st.ok()) {
+    err << "etiolog: " << st.message() << "\n";
+    return kExitFatal;
+  }
+  for (const std::string& e : stats->errors) err << "etiolog: " << e << "\n";
+  for (const std::string& w : stats->warnings) err << "etiolog: warning: " << w << "\n";
+  if (stats->sources == 0 && stats->lines == 0 && !stats->errors.empty()) {
+    err << "etiolog: no input could be read\n";
+    return kExitFatal;
+  }
+  return kExitOk;
+}
+
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err) {
-  Result<rules::PackSet> packs = rules::LoadPacks(options.builtin_rules, options.rule_files);
-  if (!packs.ok()) {
-    err << "etiolog: " << packs.status().message() << "\n";
+  LoadedRules loaded;
+  if (!LoadRulesOrReport({options.builtin_rules, options.default_rules, options.rule_files}, err,
+                         &loaded)) {
     return kExitUsage;
   }
-  std::vector<rules::Cause> causes = packs->causes;
-  Result<std::unique_ptr<rules::Matcher>> matcher =
-      rules::Matcher::Create(std::move(packs->rules), packs->redactions);
-  if (!matcher.ok()) {
-    err << "etiolog: " << matcher.status().message() << "\n";
-    return kExitUsage;
-  }
+  std::vector<rules::Cause> causes = loaded.packs.causes;
   Result<std::unique_ptr<db::Store>> store = db::Store::Open(options.db_path);
   if (!store.ok()) {
     err << "etiolog: " << store.status().message() << "\n";
     return kExitFatal;
   }
   RunSummary run;
-  run.packs = packs->files;
-  std::vector<ingest::InputSpec> given;
-  for (size_t i = 0; i < options.paths.size(); ++i) {
-    given.push_back(
-        {options.paths[i], i < options.labels.size() ? options.labels[i] : ProcessIdentity()});
-  }
-  ingest::Enumeration inputs = ingest::EnumerateInputs(given, options.enumerate);
-  run.stats.errors = std::move(inputs.errors);
-  Pipeline pipeline(matcher->get(), store->get(), options.ingest);
-  if (Status st = pipeline.Run(inputs.inputs, &run.stats); !st.ok()) {
-    err << "etiolog: " << st.message() << "\n";
-    return kExitFatal;
-  }
-  for (const std::string& e : run.stats.errors) err << "etiolog: " << e << "\n";
-  for (const std::string& w : run.stats.warnings) err << "etiolog: warning: " << w << "\n";
-  if (run.stats.sources == 0 && run.stats.lines == 0 && !run.stats.errors.empty()) {
-    err << "etiolog: no input could be read\n";
-    return kExitFatal;
+  run.packs = loaded.packs.files;
+  Pipeline pipeline(loaded.matcher.get(), store->get(), options.ingest);
+  if (int rc = IngestInputs(options.paths, options.labels, options.enumerate, &pipeline, &run.stats,
+                            err);
+      rc != kExitOk) {
+    return rc;
   }
   Status st = (*store)->BuildTimeline();
   if (!st.ok()) {

@@ -22,6 +22,8 @@
 
 #include "analyzer/pipeline.h"
 #include "ingest/input_set.h"
+#include "rules/matcher.h"
+#include "rules/pack.h"
 
 namespace etiolog::analyzer {
 
@@ -40,6 +42,7 @@ struct AnalyzeOptions {
   std::string format = "text";          // "text" or "json".
   std::vector<std::string> rule_files;  // Extra packs, after the built-in one.
   bool builtin_rules = true;            // Load the built-in packs.
+  bool default_rules = true;            // Load the standard rule directories.
   std::string db_path;                  // "" = temporary store.
   double min_confidence = 0;            // Hide findings below this.
   bool fail_on_finding = false;         // Exit 1 if any finding.
@@ -47,6 +50,69 @@ struct AnalyzeOptions {
 };
 
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err);
+
+// The rule packs a command loads, compiled.
+struct LoadedRules {
+  rules::PackSet packs;  // Rules moved into matcher; causes, kinds, warnings kept.
+  std::unique_ptr<rules::Matcher> matcher;
+};
+
+// Loads the packs options name (rules::LoadPacks) and compiles their rules.
+// Returns the load or compile error, whose message starts with
+// "<file>:<line>:<column>: ".
+Result<LoadedRules> LoadRuleSet(const rules::LoadOptions& options);
+
+// LoadRuleSet for a command that goes on to read logs: prints the error
+// ("etiolog: <message>") or the pack warnings ("etiolog: warning: ...") to
+// err. Returns false on error; *out is then unspecified.
+bool LoadRulesOrReport(const rules::LoadOptions& options, std::ostream& err, LoadedRules* out);
+
+// `etiolog rules test|lint|list`.
+struct RulesOptions {
+  std::string action;              // "test", "lint" or "list".
+  std::vector<std::string> packs;  // Pack files or directories; if empty, the
+                                   // standard set (built-in + directories).
+  bool builtin_rules = true;       // Load the built-in packs (with packs: only
+                                   // their kinds and surfaces).
+  bool default_rules = true;       // Standard set: load the rule directories.
+  bool literals = false;           // list: also print each pattern's scanned literals.
+};
+
+// test: runs every example and counter-example, prints one line per rule;
+//   exit 0 if all pass, 1 if any fails.
+// lint: prints warnings (rules/lint.h, override/disable naming nothing);
+//   exit 0 if none, 1 if any.
+// list: prints id, kind, surface and source location of every rule (and,
+//   with literals, the literals the prefilter scans for, per pattern).
+// All: exit 2 (kExitUsage) if a pack fails to load, with its location.
+int RunRules(const RulesOptions& options, std::ostream& out, std::ostream& err);
+
+// `etiolog events PATH...`: every event the rules find, one per line.
+// Inputs and packs are given as for `analyze`.
+struct EventsOptions {
+  std::vector<std::string> paths;       // As AnalyzeOptions.
+  std::vector<ProcessIdentity> labels;  // As AnalyzeOptions.
+  ingest::EnumerateOptions enumerate;   // As AnalyzeOptions.
+  std::string format = "text";          // "text" or "jsonl".
+  std::vector<std::string> rule_files;  // Extra packs, after the standard set.
+  bool builtin_rules = true;            // Load the built-in packs.
+  bool default_rules = true;            // Load the standard rule directories.
+  IngestOptions ingest;
+};
+
+// Ingests the paths through the Pipeline into a temporary store and prints
+// its events in input order: text ("<time> <process> <kind> <rule>
+// <path>:<line> <line text>") or jsonl (one object per event; keys in
+// docs/pack-format.md). Exit codes as RunAnalyze (0, 2, 3, 4).
+int RunEvents(const EventsOptions& options, std::ostream& out, std::ostream& err);
+
+// Enumerates paths (labels[i] applying to paths[i]; enumerate's globs)
+// and runs pipeline over them, adding to *stats. Prints input errors and
+// bad-line warnings to err. Returns kExitFatal (message on err) if the store
+// failed or nothing could be read, else kExitOk.
+int IngestInputs(const std::vector<std::string>& paths, const std::vector<ProcessIdentity>& labels,
+                 const ingest::EnumerateOptions& enumerate, Pipeline* pipeline, IngestStats* stats,
+                 std::ostream& err);
 
 }  // namespace etiolog::analyzer
 

@@ -25,7 +25,7 @@ namespace {
 const char kEvidenceSql[] =
     "SELECT s.path, e.line, e.time_us, e.time_quality, e.kind, "
     "coalesce(nullif(i.component, ''), e.component), e.host, coalesce(e.pid, i.pid), e.text, "
-    "e.instance_id "
+    "e.instance_id, e.source_id, e.offset "
     "FROM events e JOIN sources s ON s.id = e.source_id "
     "LEFT JOIN instances i ON i.id = e.instance_id WHERE e.id = :id";
 
@@ -180,6 +180,9 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
       if (rem != nullptr) f.remediation = ExpandTemplate(*rem, f.facts);
       f.fingerprint = Fingerprint(cause.id + "|" + f.surface + scope);
       std::set<int64_t> cited;
+      // A line is cited once, whichever of its events (several rules may
+      // match one line) a query returns first.
+      std::set<std::pair<int64_t, int64_t>> lines;  // (source, offset).
       // One failure is often logged twice by one process at one time (an error
       // line, then the last line of its traceback): cite it once.
       std::set<std::tuple<std::string, int64_t, int64_t>> moments;
@@ -211,10 +214,13 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
           line.host = db::ValueToString(r[6]);
           line.pid = AsInt(r[7]);
           line.text = db::ValueToString(r[8]);
+          const std::pair<int64_t, int64_t> at(AsInt(r[10]), AsInt(r[11]));
+          if (lines.count(at) > 0) continue;
           if (line.has_time && !std::holds_alternative<std::monostate>(r[9]) &&
               !moments.emplace(line.kind, line.time_us, AsInt(r[9])).second) {
             continue;
           }
+          lines.insert(at);
           (q.role == "against" ? f.against : f.evidence).push_back(std::move(line));
           ++shown;
         }

@@ -404,6 +404,7 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
     facts.component = r.process.component;
     facts.format = r.format;
     if (r.time_quality != TimeQuality::kNone) facts.time_us = r.time_us;
+    facts.time_inherited = r.time_quality == TimeQuality::kInherited;
     facts.pid = r.process.pid;
     Result<internal::Placement> place = timeline_->Place(facts);
     if (!place.ok()) return fail(place.status());

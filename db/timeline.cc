@@ -15,6 +15,13 @@
 // Instance rows carry raw extents (first/last event time, member count,
 // majority component, first pid); Finalize() turns them into lifetimes.
 //
+// A line without a time of its own (a start banner, a traceback line)
+// inherits the time of an earlier line, which for a start marker is the
+// last line of the process before it: a lower bound only. So an instance
+// begins at the first time one of its events logged itself, when one did,
+// and its start event (the line a report cites) is its first start marker
+// with a time of its own, else its first start marker.
+//
 // Failures (auth.* except auth.missing_token, and log_server.fetch_failed)
 // of one instance and surface form bursts, split where consecutive failures
 // are more than kBurstGapUs apart.
@@ -160,6 +167,8 @@ std::string ProcessSlot(std::string_view path, std::string_view host) {
 struct Timeline::Member {
   int64_t id = 0;
   std::optional<int64_t> t;
+  bool own_time = false;  // t was logged by the event's own line.
+  bool start = false;     // A process.start marker.
   int64_t pid = 0;
   std::string component;
 };
@@ -169,17 +178,23 @@ namespace {
 // Aggregate of an instance's members, in file order.
 struct Extent {
   int64_t events = 0;
-  std::optional<int64_t> first_us;  // Time of the first member that has one.
-  std::optional<int64_t> last_us;   // Latest member time.
-  int64_t first_pid = 0;            // First non-zero pid.
-  int64_t last_pid = 0;             // Latest non-zero pid.
+  std::optional<int64_t> first_own_us;  // Time of the first member that logged its own.
+  std::optional<int64_t> first_any_us;  // Time of the first member that has one.
+  std::optional<int64_t> last_us;       // Latest member time.
+  int64_t first_pid = 0;                // First non-zero pid.
+  int64_t last_pid = 0;                 // Latest non-zero pid.
   std::map<std::string, int64_t> votes;
+
+  // When the instance began, as far as its members tell: an inherited time
+  // is only a lower bound (see the top of the file).
+  std::optional<int64_t> first_us() const { return first_own_us ? first_own_us : first_any_us; }
 
   template <typename M>
   void Add(const M& m) {
     ++events;
     if (m.t) {
-      if (!first_us) first_us = m.t;
+      if (!first_any_us) first_any_us = m.t;
+      if (m.own_time && !first_own_us) first_own_us = m.t;
       if (!last_us || *m.t > *last_us) last_us = m.t;
     }
     if (m.pid != 0) {
@@ -190,15 +205,31 @@ struct Extent {
   }
 };
 
+// The start marker an instance cites: its first with a time of its own,
+// else its first.
+struct StartChoice {
+  int64_t id = 0;
+  bool own_time = false;
+
+  template <typename M>
+  void Offer(const M& m) {
+    if (!m.start) return;
+    if (id == 0 || (m.own_time && !own_time)) {
+      id = m.id;
+      own_time = m.own_time;
+    }
+  }
+};
+
 }  // namespace
 
 struct Timeline::Instance {
   int64_t id = 0;  // 0: none yet.
   int64_t seq = 0;
-  int64_t start_event = 0;
   int64_t stop_event = 0;
-  bool only_startup = true;  // Only startup events so far.
-  Extent settled;            // Members before the trailing startup events.
+  bool only_startup = true;   // Only startup events so far.
+  Extent settled;             // Members before the trailing startup events.
+  StartChoice settled_start;  // Start marker among the settled members.
   std::vector<Member> trailing;
   bool dirty = false;
 
@@ -206,6 +237,13 @@ struct Timeline::Instance {
     Extent e = settled;
     for (const Member& m : trailing) e.Add(m);
     return e;
+  }
+
+  // The start event to cite, or 0 if the instance has no start marker.
+  int64_t StartEvent() const {
+    StartChoice c = settled_start;
+    for (const Member& m : trailing) c.Offer(m);
+    return c.id;
   }
 };
 
@@ -344,7 +382,6 @@ Status Timeline::OpenInstance(Stream* s, bool move_trailing) {
         sqlite3_bind_int64(move_event_.get(), 1, next.id);
         sqlite3_bind_int64(move_event_.get(), 2, m.id);
         ETIOLOG_RETURN_IF_ERROR(StepDone(db_, move_event_.get(), "move event"));
-        if (m.id == old.start_event) old.start_event = 0;
       }
       next.trailing = std::move(old.trailing);
       old.trailing.clear();
@@ -384,9 +421,10 @@ Result<Placement> Timeline::Place(const EventFacts& e) {
     bool open_new = cur.stop_event != 0;
     if (e.kind == "process.start" && !open_new) {
       const Extent all = cur.All();
-      const bool same_startup =
-          cur.only_startup && (e.pid == 0 || all.last_pid == 0 || e.pid == all.last_pid) &&
-          (!e.time_us || !all.first_us || *e.time_us - *all.first_us <= kStartupWindowUs);
+      const std::optional<int64_t> began = all.first_us();
+      const bool same_startup = cur.only_startup &&
+                                (e.pid == 0 || all.last_pid == 0 || e.pid == all.last_pid) &&
+                                (!e.time_us || !began || *e.time_us - *began <= kStartupWindowUs);
       open_new = !same_startup;
     }
     if (open_new) ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, cur.stop_event == 0));
@@ -431,14 +469,18 @@ void Timeline::Record(const EventFacts& e, const Placement& p, int64_t event_id,
   Member m;
   m.id = event_id;
   m.t = e.time_us;
+  m.own_time = e.time_us.has_value() && !e.time_inherited;
+  m.start = e.kind == "process.start";
   m.pid = e.pid;
   m.component = std::string(e.component);
-  if (e.kind == "process.start" && inst.start_event == 0) inst.start_event = event_id;
   if (e.kind == "process.stop" && inst.stop_event == 0) inst.stop_event = event_id;
   if (IsStartupKind(e.kind)) {
     inst.trailing.push_back(std::move(m));
   } else {
-    for (const Member& t : inst.trailing) inst.settled.Add(t);
+    for (const Member& t : inst.trailing) {
+      inst.settled.Add(t);
+      inst.settled_start.Offer(t);
+    }
     inst.trailing.clear();
     inst.settled.Add(m);
     inst.only_startup = false;
@@ -483,10 +525,10 @@ Status Timeline::FlushInstance(Instance* inst) {
   sqlite3_stmt* u = update_instance_.get();
   BindText(u, 1, component);
   BindNonZero(u, 2, all.first_pid);
-  BindNonZero(u, 3, inst->start_event);
+  BindNonZero(u, 3, inst->StartEvent());
   BindNonZero(u, 4, inst->stop_event);
   sqlite3_bind_int64(u, 5, all.events);
-  BindOptional(u, 6, all.first_us);
+  BindOptional(u, 6, all.first_us());
   BindOptional(u, 7, all.last_us);
   sqlite3_bind_int64(u, 8, inst->id);
   ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "update instance"));
@@ -571,7 +613,8 @@ Status Timeline::RebuildStream(int64_t stream_id) {
   Stmt page, upd;
   ETIOLOG_RETURN_IF_ERROR(
       Prepare(db_,
-              "SELECT id, offset, kind, rule, surface, component, time_us, pid FROM events "
+              "SELECT id, offset, kind, rule, surface, component, time_us, pid, "
+              "time_quality = 'inherited' FROM events "
               "WHERE source_id = ?1 AND host = ?2 AND (offset > ?3 OR (offset = ?3 AND rule > ?4)) "
               "ORDER BY offset, rule LIMIT 4096",
               "rebuild stream", &page));
@@ -584,6 +627,7 @@ Status Timeline::RebuildStream(int64_t stream_id) {
     std::string kind, rule, surface, component;
     std::optional<int64_t> time_us;
     int64_t pid;
+    bool time_inherited;
   };
   std::vector<Row> rows;
   int64_t after_offset = -1;
@@ -600,7 +644,8 @@ Status Timeline::RebuildStream(int64_t stream_id) {
       rows.push_back(Row{sqlite3_column_int64(pg, 0),
                          static_cast<uint64_t>(sqlite3_column_int64(pg, 1)), ColumnText(pg, 2),
                          ColumnText(pg, 3), ColumnText(pg, 4), ColumnText(pg, 5),
-                         ColumnOptional(pg, 6), ColumnOptional(pg, 7).value_or(0)});
+                         ColumnOptional(pg, 6), ColumnOptional(pg, 7).value_or(0),
+                         sqlite3_column_int(pg, 8) != 0});
     }
     Status st = rc == SQLITE_DONE ? Status::OK() : SqlError(db_, "rebuild stream");
     sqlite3_reset(pg);
@@ -616,6 +661,7 @@ Status Timeline::RebuildStream(int64_t stream_id) {
       f.surface = r.surface;
       f.component = r.component;
       f.time_us = r.time_us;
+      f.time_inherited = r.time_inherited;
       f.pid = r.pid;
       Result<Placement> p = Place(f);
       if (!p.ok()) return p.status();

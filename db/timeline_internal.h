@@ -74,6 +74,9 @@ struct EventFacts {
   std::string_view component;
   std::string_view format;  // Line format of the event ("structlog", "journald", ...).
   std::optional<int64_t> time_us;
+  // The line had no time of its own: time_us was taken from an earlier line
+  // (a banner or a traceback line), so it is only a lower bound.
+  bool time_inherited = false;
   int64_t pid = 0;
 };
 

@@ -4,13 +4,23 @@
 // here and become Status values carrying file:line:column, so no exception
 // leaves the rules module. Keys are checked strictly: an unknown key is an
 // error, because a misspelt key silently ignored is a rule that never fires.
+// Values with a closed set of choices (severity, sets keys) are checked
+// here too, at the location of the value. Kinds and surfaces are open sets:
+// packs declare them, so whether a rule's are declared is known only when
+// packs are merged in load order (MergePacks), where the rule keeps the
+// location of each value for the error.
 
 #include "rules/pack.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include <yaml-cpp/yaml.h>
 
@@ -22,7 +32,107 @@ std::string Location::ToString() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
+const std::vector<std::string>& IdentityCaptures() {
+  static const std::vector<std::string> kIdentity = {"component", "host", "pid"};
+  return kIdentity;
+}
+
 namespace {
+
+// Severities a rule may name, least severe first.
+const std::vector<std::string>& Severities() {
+  static const std::vector<std::string> kSeverities = {"info", "warning", "error", "critical"};
+  return kSeverities;
+}
+
+// YAML 1.2 c-printable: TAB, LF, CR, and the printable code points.
+bool IsYamlPrintable(unsigned cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0x7E) || cp == 0x85 ||
+         (cp >= 0xA0 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// Checks that text is UTF-8 made of characters YAML allows in a stream.
+// Returns "" or "<line>:<column>: <what is wrong>" (1-based).
+std::string CheckCharacters(std::string_view text) {
+  int line = 1, column = 1;
+  size_t i = 0;
+  auto at = [&]() { return std::to_string(line) + ":" + std::to_string(column) + ": "; };
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t n = 0;
+    unsigned min = 0;
+    if (c < 0x80) {
+      n = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 2;
+      min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 3;
+      min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 4;
+      min = 0x10000;
+    } else {
+      return at() + "not valid UTF-8";
+    }
+    if (i + n > text.size()) return at() + "not valid UTF-8";
+    unsigned cp = n == 1 ? c : (c & (0xFFu >> (n + 1)));
+    for (size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if ((b & 0xC0) != 0x80) return at() + "not valid UTF-8";
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if (n > 1 && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) {
+      return at() + "not valid UTF-8";
+    }
+    // A BOM is allowed at the very start.
+    if (!IsYamlPrintable(cp) && !(cp == 0xFEFF && i == 0)) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", cp);
+      return at() + "character " + hex +
+             " is not allowed in YAML; write it as an escape (\\x..) in a double-quoted string";
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
+  }
+  return "";
+}
+
+bool IsKindName(const std::string& s) {
+  // word(.word)+ with lower-case letters, digits and '_'.
+  bool dot = false;
+  char prev = '.';
+  for (char c : s) {
+    if (c == '.') {
+      if (prev == '.') return false;
+      dot = true;
+    } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+    prev = c;
+  }
+  return dot && prev != '.';
+}
+
+bool IsSurfaceName(const std::string& s) {
+  // One word of lower-case letters, digits and '_', starting with a letter.
+  if (s.empty() || s[0] < 'a' || s[0] > 'z') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
 
 class PackParser {
  public:
@@ -44,10 +154,8 @@ class PackParser {
       if (!it->first.IsScalar()) return Error(it->first, "keys must be plain words");
       const std::string key = it->first.Scalar();
       if (allowed.count(key) == 0) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return Error(it->first,
-                     "unknown key '" + key + "' in " + context + " (allowed: " + list + ")");
+        return Error(it->first, "unknown key '" + key + "' in " + context +
+                                    " (allowed: " + Join({allowed.begin(), allowed.end()}) + ")");
       }
     }
     return Status::OK();
@@ -61,6 +169,17 @@ class PackParser {
     }
     if (!n.IsScalar()) return Error(n, std::string("'") + key + "' must be a string");
     *out = n.Scalar();
+    if (required && out->empty()) return Error(n, std::string("'") + key + "' must not be empty");
+    return Status::OK();
+  }
+
+  Status Bool(const YAML::Node& map, const char* key, bool* out) const {
+    YAML::Node n = map[key];
+    if (!n) return Status::OK();
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return Error(n, std::string("'") + key + "' must be true or false");
+    }
+    *out = n.Scalar() == "true";
     return Status::OK();
   }
 
@@ -83,7 +202,8 @@ class PackParser {
     return Status::OK();
   }
 
-  Status StringMap(const YAML::Node& n, const char* key, KeyValues* out) const {
+  Status StringMap(const YAML::Node& n, const char* key, KeyValues* out,
+                   std::vector<Location>* where = nullptr) const {
     if (!n) return Status::OK();
     if (!n.IsMap()) return Error(n, std::string("'") + key + "' must be a map of strings");
     for (auto it = n.begin(); it != n.end(); ++it) {
@@ -91,6 +211,7 @@ class PackParser {
         return Error(it->first, std::string("'") + key + "' must map strings to strings");
       }
       out->emplace_back(it->first.Scalar(), it->second.Scalar());
+      if (where) where->push_back(At(it->first));
     }
     return Status::OK();
   }
@@ -98,38 +219,51 @@ class PackParser {
   Status ParseExamples(const YAML::Node& n, const char* key, std::vector<Example>* out) const {
     if (!n) return Status::OK();
     if (!n.IsSequence()) return Error(n, std::string("'") + key + "' must be a list");
+    const bool counter = std::string_view(key) == "counter_examples";
     for (const auto& item : n) {
       Example ex;
       ex.where = At(item);
       if (item.IsScalar()) {
         ex.line = item.Scalar();
-      } else if (item.IsMap()) {
-        ETIOLOG_RETURN_IF_ERROR(CheckKeys(item, {"line", "captures"}, key));
+      } else if (item.IsMap() && !counter) {
+        ETIOLOG_RETURN_IF_ERROR(CheckKeys(item, {"line", "captures"}, "example"));
         ETIOLOG_RETURN_IF_ERROR(Scalar(item, "line", &ex.line, true));
-        ETIOLOG_RETURN_IF_ERROR(StringMap(item["captures"], "captures", &ex.captures));
+        ETIOLOG_RETURN_IF_ERROR(
+            StringMap(item["captures"], "captures", &ex.captures, &ex.capture_where));
+      } else if (counter) {
+        return Error(item, "items of 'counter_examples' must be lines");
       } else {
-        return Error(item,
-                     std::string("items of '") + key + "' must be a line or {line, captures}");
+        return Error(item, "items of 'examples' must be a line or {line, captures}");
       }
       out->push_back(std::move(ex));
     }
     return Status::OK();
   }
 
+  Status CheckChoice(const YAML::Node& map, const char* key, const std::string& value,
+                     const std::vector<std::string>& choices) const {
+    if (std::find(choices.begin(), choices.end(), value) != choices.end()) return Status::OK();
+    return Error(map[key], std::string("unknown ") + key + " '" + value +
+                               "' (one of: " + Join(choices) + ")");
+  }
+
   Status ParseRule(const YAML::Node& n, Rule* r) const {
     if (!n.IsMap()) return Error(n, "a rule must be a map");
     r->where = At(n);
-    ETIOLOG_RETURN_IF_ERROR(
-        CheckKeys(n,
-                  {"id", "title", "kind", "surface", "severity", "pattern", "patterns", "match",
-                   "where", "sets", "examples", "counter_examples"},
-                  "rule"));
+    ETIOLOG_RETURN_IF_ERROR(CheckKeys(
+        n,
+        {"id", "title", "kind", "surface", "severity", "pattern", "patterns", "match", "where",
+         "sets", "fields", "fallback", "override", "examples", "counter_examples"},
+        "rule"));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "id", &r->id, true));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "title", &r->title, false));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "kind", &r->kind, true));
+    r->kind_where = At(n["kind"]);
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "surface", &r->surface, false));
+    if (n["surface"]) r->surface_where = At(n["surface"]);
     r->severity = "info";
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "severity", &r->severity, false));
+    ETIOLOG_RETURN_IF_ERROR(CheckChoice(n, "severity", r->severity, Severities()));
     ETIOLOG_RETURN_IF_ERROR(ScalarList(n, "pattern", &r->patterns, &r->pattern_where));
     ETIOLOG_RETURN_IF_ERROR(ScalarList(n, "patterns", &r->patterns, &r->pattern_where));
     if (r->patterns.empty()) return Error(n, "rule '" + r->id + "' has no 'patterns'");
@@ -153,7 +287,21 @@ class PackParser {
         }
       }
     }
-    ETIOLOG_RETURN_IF_ERROR(StringMap(n["sets"], "sets", &r->sets));
+    std::vector<Location> keys_where;
+    YAML::Node sets = n["sets"];
+    ETIOLOG_RETURN_IF_ERROR(StringMap(sets, "sets", &r->sets, &keys_where));
+    for (size_t i = 0; i < r->sets.size(); ++i) {
+      const std::string& key = r->sets[i].first;
+      static const std::vector<std::string> kSettable = {"component", "host", "pid", "surface"};
+      if (std::find(kSettable.begin(), kSettable.end(), key) == kSettable.end()) {
+        return Status::InvalidArgument(keys_where[i].ToString() + ": unknown field '" + key +
+                                       "' in sets (one of: " + Join(kSettable) + ")");
+      }
+      r->sets_where.push_back(At(sets[key]));
+    }
+    ETIOLOG_RETURN_IF_ERROR(StringMap(n["fields"], "fields", &r->fields));
+    ETIOLOG_RETURN_IF_ERROR(Bool(n, "fallback", &r->fallback));
+    ETIOLOG_RETURN_IF_ERROR(Bool(n, "override", &r->override));
     ETIOLOG_RETURN_IF_ERROR(ParseExamples(n["examples"], "examples", &r->examples));
     ETIOLOG_RETURN_IF_ERROR(
         ParseExamples(n["counter_examples"], "counter_examples", &r->counter_examples));
@@ -197,6 +345,7 @@ class PackParser {
           } catch (const YAML::Exception&) {
             return Error(lim, "'limit' must be a whole number");
           }
+          if (q.limit < 0) return Error(lim, "'limit' must not be negative");
         }
         c->evidence.push_back(std::move(q));
       }
@@ -204,11 +353,61 @@ class PackParser {
     return Status::OK();
   }
 
+  Status ParseKinds(const YAML::Node& n, Pack* pack) const {
+    if (!n) return Status::OK();
+    if (!n.IsSequence()) return Error(n, "'kinds' must be a list");
+    std::set<std::string> names;
+    for (const auto& item : n) {
+      if (!item.IsMap()) return Error(item, "items of 'kinds' must be maps");
+      ETIOLOG_RETURN_IF_ERROR(CheckKeys(item, {"name", "meaning", "captures"}, "kind"));
+      KindInfo k;
+      k.where = At(item["name"] ? item["name"] : item);
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "name", &k.name, true));
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "meaning", &k.meaning, true));
+      ETIOLOG_RETURN_IF_ERROR(ScalarList(item, "captures", &k.captures, nullptr));
+      if (!IsKindName(k.name)) {
+        return Error(item["name"],
+                     "kind '" + k.name + "' must be dotted lower-case words, like 'myapp.failure'");
+      }
+      if (!names.insert(k.name).second) {
+        return Error(item["name"], "kind '" + k.name + "' declared twice");
+      }
+      pack->kinds.push_back(std::move(k));
+    }
+    return Status::OK();
+  }
+
+  Status ParseSurfaces(const YAML::Node& n, Pack* pack) const {
+    if (!n) return Status::OK();
+    if (!n.IsSequence()) return Error(n, "'surfaces' must be a list");
+    std::set<std::string> names;
+    for (const auto& item : n) {
+      if (!item.IsMap()) return Error(item, "items of 'surfaces' must be maps");
+      ETIOLOG_RETURN_IF_ERROR(CheckKeys(item, {"name", "meaning"}, "surface"));
+      SurfaceInfo s;
+      s.where = At(item["name"] ? item["name"] : item);
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "name", &s.name, true));
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "meaning", &s.meaning, true));
+      if (!IsSurfaceName(s.name)) {
+        return Error(item["name"],
+                     "surface '" + s.name + "' must be one lower-case word, like 'web_ui'");
+      }
+      if (!names.insert(s.name).second) {
+        return Error(item["name"], "surface '" + s.name + "' declared twice");
+      }
+      pack->surfaces.push_back(std::move(s));
+    }
+    return Status::OK();
+  }
+
   Result<Pack> Parse(std::string_view text) {
+    if (std::string bad = CheckCharacters(text); !bad.empty()) {
+      return Status::InvalidArgument(file_ + ":" + bad);
+    }
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
+    } catch (const YAML::Exception& e) {
       return Status::InvalidArgument(file_ + ":" + std::to_string(e.mark.line + 1) + ":" +
                                      std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
@@ -216,14 +415,26 @@ class PackParser {
       Pack pack;
       pack.file = file_;
       if (!root.IsMap()) return Error(root, "a pack must be a map with 'rules' and/or 'causes'");
-      ETIOLOG_RETURN_IF_ERROR(
-          CheckKeys(root, {"pack", "description", "rules", "causes", "redact"}, "pack"));
+      ETIOLOG_RETURN_IF_ERROR(CheckKeys(
+          root,
+          {"pack", "description", "rules", "causes", "redact", "kinds", "surfaces", "disable"},
+          "pack"));
       ETIOLOG_RETURN_IF_ERROR(Scalar(root, "pack", &pack.name, true));
+      ETIOLOG_RETURN_IF_ERROR(Scalar(root, "description", &pack.description, false));
+      ETIOLOG_RETURN_IF_ERROR(ParseKinds(root["kinds"], &pack));
+      ETIOLOG_RETURN_IF_ERROR(ParseSurfaces(root["surfaces"], &pack));
+      ETIOLOG_RETURN_IF_ERROR(ScalarList(root, "disable", &pack.disable, &pack.disable_where));
       if (YAML::Node rules = root["rules"]) {
         if (!rules.IsSequence()) return Error(rules, "'rules' must be a list");
+        std::map<std::string, Location> ids;
         for (const auto& n : rules) {
           Rule r;
           ETIOLOG_RETURN_IF_ERROR(ParseRule(n, &r));
+          auto [it, inserted] = ids.emplace(r.id, r.where);
+          if (!inserted) {
+            return Status::InvalidArgument(r.where.ToString() + ": duplicate rule id '" + r.id +
+                                           "' (first defined at " + it->second.ToString() + ")");
+          }
           pack.rules.push_back(std::move(r));
         }
       }
@@ -253,6 +464,11 @@ class PackParser {
   std::string file_;
 };
 
+bool IsPackFileName(const std::filesystem::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml";
+}
+
 }  // namespace
 
 Result<Pack> ParsePack(std::string_view yaml_text, const std::string& file) {
@@ -262,10 +478,46 @@ Result<Pack> ParsePack(std::string_view yaml_text, const std::string& file) {
 Result<Pack> LoadPackFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(path + ": cannot open rule pack");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxPackBytes) {
+      return Status::InvalidArgument(path + ":1:1: rule pack is larger than " +
+                                     std::to_string(kMaxPackBytes >> 20) + " MiB");
+    }
+  }
   if (in.bad()) return Status::IoError(path + ": read failed");
-  return ParsePack(ss.str(), path);
+  return ParsePack(text, path);
+}
+
+Result<std::vector<Pack>> LoadPackPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return Status::NotFound(path + ": no such rule pack or directory");
+  std::vector<Pack> packs;
+  if (!fs::is_directory(st)) {
+    Result<Pack> p = LoadPackFile(path);
+    if (!p.ok()) return p.status();
+    packs.push_back(std::move(p).value());
+    return packs;
+  }
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code fec;
+    if (IsPackFileName(it->path()) && it->is_regular_file(fec)) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (ec) return Status::IoError(path + ": cannot list rule directory: " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) {
+    Result<Pack> p = LoadPackFile(f);
+    if (!p.ok()) return p.status();
+    packs.push_back(std::move(p).value());
+  }
+  return packs;
 }
 
 Result<std::vector<Pack>> BuiltinPacks() {
@@ -278,23 +530,139 @@ Result<std::vector<Pack>> BuiltinPacks() {
   return packs;
 }
 
-Result<PackSet> LoadPacks(bool builtin, const std::vector<std::string>& extra) {
+std::vector<std::string> DefaultRuleDirs() {
+  std::vector<std::string> dirs = {"/etc/etiolog/rules.d"};
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  // The XDG spec: a relative XDG_CONFIG_HOME is invalid and ignored.
+  if (xdg != nullptr && xdg[0] == '/') {
+    dirs.push_back(std::string(xdg) + "/etiolog/rules.d");
+  } else if (home != nullptr && home[0] != '\0') {
+    dirs.push_back(std::string(home) + "/.config/etiolog/rules.d");
+  }
+  return dirs;
+}
+
+Result<PackSet> LoadPacks(const LoadOptions& options) {
   std::vector<Pack> packs;
-  if (builtin) {
+  if (options.builtin) {
     Result<std::vector<Pack>> b = BuiltinPacks();
     if (!b.ok()) return b.status();
     packs = std::move(b).value();
+    if (options.builtin_vocabulary_only) {
+      for (Pack& p : packs) {
+        p.rules.clear();
+        p.causes.clear();
+        p.redactions.clear();
+        p.disable.clear();
+        p.disable_where.clear();
+      }
+    }
   }
-  for (const std::string& path : extra) {
-    Result<Pack> p = LoadPackFile(path);
+  std::vector<std::string> paths;
+  if (options.default_dirs) {
+    for (const std::string& d : DefaultRuleDirs()) {
+      std::error_code ec;
+      if (std::filesystem::is_directory(d, ec)) paths.push_back(d);
+    }
+  }
+  paths.insert(paths.end(), options.paths.begin(), options.paths.end());
+  for (const std::string& path : paths) {
+    Result<std::vector<Pack>> p = LoadPackPath(path);
     if (!p.ok()) return p.status();
-    packs.push_back(std::move(p).value());
+    for (Pack& pack : *p) packs.push_back(std::move(pack));
   }
+  return MergePacks(std::move(packs));
+}
+
+namespace {
+
+// Checks that the kind and surfaces of rule r are declared (kinds/surfaces
+// map each declared name to where it was declared).
+Status CheckDeclared(const Rule& r, const std::map<std::string, Location>& kinds,
+                     const std::map<std::string, Location>& surfaces) {
+  if (kinds.count(r.kind) == 0) {
+    return Status::InvalidArgument(
+        r.kind_where.ToString() + ": unknown kind '" + r.kind +
+        "': neither this pack nor one loaded before it declares it under 'kinds:'");
+  }
+  auto check_surface = [&](const std::string& surface, const Location& at) {
+    if (surfaces.count(surface) > 0) return Status::OK();
+    std::string declared;
+    for (const auto& [name, where] : surfaces) declared += (declared.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument(at.ToString() + ": unknown surface '" + surface + "' (" +
+                                   (declared.empty()
+                                        ? std::string("no loaded pack declares 'surfaces:'")
+                                        : "declared: " + declared) +
+                                   ")");
+  };
+  if (!r.surface.empty()) ETIOLOG_RETURN_IF_ERROR(check_surface(r.surface, r.surface_where));
+  for (size_t i = 0; i < r.sets.size(); ++i) {
+    if (r.sets[i].first != "surface") continue;
+    ETIOLOG_RETURN_IF_ERROR(
+        check_surface(r.sets[i].second, i < r.sets_where.size() ? r.sets_where[i] : r.where));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<PackSet> MergePacks(std::vector<Pack> packs) {
   PackSet set;
+  std::map<std::string, size_t> rule_index;  // id -> index in set.rules
+  std::vector<bool> removed;                 // by index in set.rules
   std::map<std::string, Location> cause_ids;
+  std::map<std::string, Location> kinds, surfaces;  // Declared so far.
   for (Pack& p : packs) {
     set.files.push_back(p.file);
-    for (Rule& r : p.rules) set.rules.push_back(std::move(r));
+    for (KindInfo& k : p.kinds) {
+      auto [it, inserted] = kinds.emplace(k.name, k.where);
+      if (!inserted) {
+        return Status::InvalidArgument(k.where.ToString() + ": kind '" + k.name +
+                                       "' is already declared at " + it->second.ToString());
+      }
+      set.kinds.push_back(std::move(k));
+    }
+    for (SurfaceInfo& s : p.surfaces) {
+      auto [it, inserted] = surfaces.emplace(s.name, s.where);
+      if (!inserted) {
+        return Status::InvalidArgument(s.where.ToString() + ": surface '" + s.name +
+                                       "' is already declared at " + it->second.ToString());
+      }
+      set.surfaces.push_back(std::move(s));
+    }
+    for (size_t i = 0; i < p.disable.size(); ++i) {
+      auto it = rule_index.find(p.disable[i]);
+      const Location& at = i < p.disable_where.size() ? p.disable_where[i] : Location{p.file};
+      if (it == rule_index.end()) {
+        set.warnings.push_back(at.ToString() + ": disable: no rule '" + p.disable[i] +
+                               "' was loaded before this pack");
+        continue;
+      }
+      removed[it->second] = true;
+      rule_index.erase(it);
+    }
+    for (Rule& r : p.rules) {
+      ETIOLOG_RETURN_IF_ERROR(CheckDeclared(r, kinds, surfaces));
+      auto it = rule_index.find(r.id);
+      if (it != rule_index.end()) {
+        if (!r.override) {
+          return Status::InvalidArgument(
+              r.where.ToString() + ": duplicate rule id '" + r.id + "' (first defined at " +
+              set.rules[it->second].where.ToString() +
+              "); add 'override: true' to replace it, or list it under 'disable:'");
+        }
+        set.rules[it->second] = std::move(r);
+        continue;
+      }
+      if (r.override) {
+        set.warnings.push_back(r.where.ToString() + ": override: no rule '" + r.id +
+                               "' was loaded before this pack; the rule is added");
+      }
+      rule_index[r.id] = set.rules.size();
+      set.rules.push_back(std::move(r));
+      removed.push_back(false);
+    }
     for (Cause& c : p.causes) {
       auto [it, inserted] = cause_ids.emplace(c.id, c.where);
       if (!inserted) {
@@ -305,7 +673,181 @@ Result<PackSet> LoadPacks(bool builtin, const std::vector<std::string>& extra) {
     }
     for (Redaction& r : p.redactions) set.redactions.push_back(std::move(r));
   }
+  std::vector<Rule> kept;
+  kept.reserve(set.rules.size());
+  for (size_t i = 0; i < set.rules.size(); ++i) {
+    if (!removed[i]) kept.push_back(std::move(set.rules[i]));
+  }
+  set.rules = std::move(kept);
   return set;
+}
+
+namespace {
+
+void EmitString(YAML::Emitter& out, const std::string& s) { out << YAML::DoubleQuoted << s; }
+
+void EmitStringMap(YAML::Emitter& out, const KeyValues& kvs) {
+  out << YAML::BeginMap;
+  for (const auto& [k, v] : kvs) {
+    out << YAML::Key;
+    EmitString(out, k);
+    out << YAML::Value;
+    EmitString(out, v);
+  }
+  out << YAML::EndMap;
+}
+
+void EmitStringList(YAML::Emitter& out, const std::vector<std::string>& items) {
+  out << YAML::BeginSeq;
+  for (const auto& s : items) EmitString(out, s);
+  out << YAML::EndSeq;
+}
+
+void EmitExamples(YAML::Emitter& out, const std::vector<Example>& examples) {
+  out << YAML::BeginSeq;
+  for (const Example& ex : examples) {
+    out << YAML::BeginMap << YAML::Key << "line" << YAML::Value;
+    EmitString(out, ex.line);
+    if (!ex.captures.empty()) {
+      out << YAML::Key << "captures" << YAML::Value;
+      EmitStringMap(out, ex.captures);
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+void EmitRule(YAML::Emitter& out, const Rule& r) {
+  out << YAML::BeginMap;
+  auto field = [&](const char* key, const std::string& value) {
+    out << YAML::Key << key << YAML::Value;
+    EmitString(out, value);
+  };
+  field("id", r.id);
+  if (!r.title.empty()) field("title", r.title);
+  field("kind", r.kind);
+  if (!r.surface.empty()) field("surface", r.surface);
+  field("severity", r.severity);
+  out << YAML::Key << "patterns" << YAML::Value;
+  EmitStringList(out, r.patterns);
+  if (r.match_line) field("match", "line");
+  if (!r.logger.empty() || r.min_level != Level::kUnknown || !r.component.empty()) {
+    out << YAML::Key << "where" << YAML::Value << YAML::BeginMap;
+    if (!r.logger.empty()) field("logger", r.logger);
+    if (r.min_level != Level::kUnknown) field("level", std::string(LevelName(r.min_level)));
+    if (!r.component.empty()) field("component", r.component);
+    out << YAML::EndMap;
+  }
+  if (!r.sets.empty()) {
+    out << YAML::Key << "sets" << YAML::Value;
+    EmitStringMap(out, r.sets);
+  }
+  if (!r.fields.empty()) {
+    out << YAML::Key << "fields" << YAML::Value;
+    EmitStringMap(out, r.fields);
+  }
+  if (r.fallback) out << YAML::Key << "fallback" << YAML::Value << "true";
+  if (r.override) out << YAML::Key << "override" << YAML::Value << "true";
+  if (!r.examples.empty()) {
+    out << YAML::Key << "examples" << YAML::Value;
+    EmitExamples(out, r.examples);
+  }
+  if (!r.counter_examples.empty()) {
+    out << YAML::Key << "counter_examples" << YAML::Value << YAML::BeginSeq;
+    for (const Example& ex : r.counter_examples) EmitString(out, ex.line);
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+void EmitCause(YAML::Emitter& out, const Cause& c) {
+  out << YAML::BeginMap;
+  auto field = [&](const char* key, const std::string& value) {
+    out << YAML::Key << key << YAML::Value;
+    EmitString(out, value);
+  };
+  field("id", c.id);
+  field("title", c.title);
+  field("detect", c.detect);
+  if (!c.evidence.empty()) {
+    out << YAML::Key << "evidence" << YAML::Value << YAML::BeginSeq;
+    for (const EvidenceQuery& q : c.evidence) {
+      out << YAML::BeginMap;
+      field("role", q.role);
+      field("sql", q.sql);
+      out << YAML::Key << "limit" << YAML::Value << q.limit;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  field("summary", c.summary);
+  out << YAML::Key << "remediation" << YAML::Value;
+  EmitStringMap(out, c.remediation);
+  if (!c.suppressed_by.empty()) {
+    out << YAML::Key << "suppressed_by" << YAML::Value;
+    EmitStringList(out, c.suppressed_by);
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string FormatPack(const Pack& pack) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "pack" << YAML::Value;
+  EmitString(out, pack.name);
+  if (!pack.description.empty()) {
+    out << YAML::Key << "description" << YAML::Value;
+    EmitString(out, pack.description);
+  }
+  if (!pack.kinds.empty()) {
+    out << YAML::Key << "kinds" << YAML::Value << YAML::BeginSeq;
+    for (const KindInfo& k : pack.kinds) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value;
+      EmitString(out, k.name);
+      out << YAML::Key << "meaning" << YAML::Value;
+      EmitString(out, k.meaning);
+      if (!k.captures.empty()) {
+        out << YAML::Key << "captures" << YAML::Value;
+        EmitStringList(out, k.captures);
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!pack.surfaces.empty()) {
+    out << YAML::Key << "surfaces" << YAML::Value << YAML::BeginSeq;
+    for (const SurfaceInfo& s : pack.surfaces) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value;
+      EmitString(out, s.name);
+      out << YAML::Key << "meaning" << YAML::Value;
+      EmitString(out, s.meaning);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!pack.disable.empty()) {
+    out << YAML::Key << "disable" << YAML::Value;
+    EmitStringList(out, pack.disable);
+  }
+  if (!pack.redactions.empty()) {
+    out << YAML::Key << "redact" << YAML::Value << YAML::BeginSeq;
+    for (const Redaction& r : pack.redactions) EmitString(out, r.pattern);
+    out << YAML::EndSeq;
+  }
+  if (!pack.rules.empty()) {
+    out << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
+    for (const Rule& r : pack.rules) EmitRule(out, r);
+    out << YAML::EndSeq;
+  }
+  if (!pack.causes.empty()) {
+    out << YAML::Key << "causes" << YAML::Value << YAML::BeginSeq;
+    for (const Cause& c : pack.causes) EmitCause(out, c);
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace etiolog::rules

@@ -3,11 +3,21 @@
 // Rule packs: the data that teaches etiolog a system. A pack is a YAML file
 // with two lists: `rules` (RE2 patterns that turn log lines into typed
 // events) and `causes` (SQL over the event store that names a root cause,
-// scores it and says how to fix it). docs/pack-format.md is the reference.
+// scores it and says how to fix it), and the vocabulary they share: the
+// event kinds (with the captures causes may rely on) and the surfaces it
+// declares. The engine knows no kind or surface of its own: the built-in
+// Airflow pack declares Airflow's. docs/pack-format.md is the reference.
 //
 // This header is pure data plus the loader; compiling rules is Matcher's job
 // and running causes is the analyzer's. Every loaded item remembers the file
 // and line it came from, so every later error can point at it.
+//
+// Packs load in a fixed order: the built-in packs, then the standard
+// directories (DefaultRuleDirs()), then the paths given by the user. A later
+// pack may replace an earlier rule (`override: true` on a rule with the
+// same id) or remove it (`disable: [id, ...]` at the pack's top level). A
+// rule may use the kinds and surfaces declared by its own pack or by a
+// pack loaded before it; that is checked when packs are merged.
 //
 // Thread safety: plain data; the loader functions are reentrant.
 
@@ -34,10 +44,32 @@ struct Location {
   std::string ToString() const;
 };
 
+// An event kind a pack declares (`kinds:`): the contract between the rules
+// that emit it and the causes that query it.
+struct KindInfo {
+  std::string name;                   // Dotted lower-case words, e.g. "auth.signature_failure".
+  std::string meaning;                // One sentence.
+  std::vector<std::string> captures;  // Capture names causes may rely on.
+  Location where;
+};
+
+// A surface a pack declares (`surfaces:`): what a failure event is a
+// failure of. The store groups failures into bursts per process and surface.
+struct SurfaceInfo {
+  std::string name;     // Lower-case word, e.g. "ui".
+  std::string meaning;  // One sentence.
+  Location where;
+};
+
+// Capture names any kind may carry because they set the event's process
+// identity (the pipeline applies them): "component", "host", "pid".
+const std::vector<std::string>& IdentityCaptures();
+
 // A line a rule must (example) or must not (counter-example) match.
 struct Example {
   std::string line;
-  KeyValues captures;  // Expected captures; only the named ones are checked.
+  KeyValues captures;                   // Expected captures; only these are checked.
+  std::vector<Location> capture_where;  // Location of each expected capture.
   Location where;
 };
 
@@ -45,9 +77,9 @@ struct Rule {
   std::string id;                       // Unique across all loaded packs.
   std::string title;                    // One line for humans.
   std::string kind;                     // Event kind produced, e.g. "auth.signature_failure".
-  std::string surface;                  // "ui", "execution_api", "log_server" or "".
+  std::string surface;                  // A declared surface, e.g. "ui", or "".
   std::string severity;                 // "info", "warning", "error", "critical".
-  std::vector<std::string> patterns;    // RE2; any one matching is a match.
+  std::vector<std::string> patterns;    // RE2; the first one that matches wins.
   std::vector<Location> pattern_where;  // Location of each pattern.
   bool match_line = false;              // Match against the whole line, not the message.
   // Conditions on the decoded record; empty / kUnknown = no condition.
@@ -56,9 +88,20 @@ struct Rule {
   std::string component;  // Required component of the record.
   // Fields the event gets regardless of the line, e.g. component: scheduler.
   KeyValues sets;
+  std::vector<Location> sets_where;  // Location of each value of sets.
+  // Captures copied from the record's decoded key=value fields when the
+  // line has them: (capture name, field name), e.g. (reason, error).
+  KeyValues fields;
+  // A fallback rule emits only when no other rule matched the same line:
+  // a catch-all for lines the specific rules do not recognise.
+  bool fallback = false;
+  // Replaces the rule with the same id from an earlier-loaded pack.
+  bool override = false;
   std::vector<Example> examples;
   std::vector<Example> counter_examples;
   Location where;
+  Location kind_where;     // Of the kind value (for "unknown kind").
+  Location surface_where;  // Of the surface value, if any.
 };
 
 // One evidence query of a cause: returns event ids (column `id`) that play
@@ -96,10 +139,17 @@ struct Redaction {
 
 struct Pack {
   std::string name;
+  std::string description;
   std::string file;  // Path, or "builtin:<name>".
   std::vector<Rule> rules;
   std::vector<Cause> causes;
   std::vector<Redaction> redactions;
+  // The event kinds and surfaces this pack declares.
+  std::vector<KindInfo> kinds;
+  std::vector<SurfaceInfo> surfaces;
+  // Ids of rules from earlier-loaded packs to remove.
+  std::vector<std::string> disable;
+  std::vector<Location> disable_where;
 };
 
 // Everything the loaded packs declare, merged.
@@ -107,26 +157,73 @@ struct PackSet {
   std::vector<Rule> rules;
   std::vector<Cause> causes;
   std::vector<Redaction> redactions;
-  std::vector<std::string> files;  // Pack files loaded, in load order.
+  std::vector<KindInfo> kinds;        // Every kind the packs declare, in load order.
+  std::vector<SurfaceInfo> surfaces;  // Every surface the packs declare, in load order.
+  std::vector<std::string> files;     // Pack files loaded, in load order.
+  // Suspicious but legal: a `disable` or `override` naming no earlier rule.
+  // Each is "<file>:<line>:<column>: <what>".
+  std::vector<std::string> warnings;
 };
 
+// Largest pack file accepted: 16 MiB.
+inline constexpr size_t kMaxPackBytes = size_t{16} << 20;
+
 // Parses a pack from YAML text. file names the text in error messages.
-// Returns InvalidArgument "<file>:<line>:<column>: <what is wrong>" for bad
-// YAML, an unknown or missing key, or a wrongly typed value. Patterns are
-// not compiled here (see Matcher).
+// Returns InvalidArgument "<file>:<line>:<column>: <what is wrong>" for
+// text that is not UTF-8, bad YAML, an unknown or missing key, a wrongly
+// typed value, a badly named or twice declared kind or surface, an unknown
+// severity or `sets` field, and a rule id used twice in the pack (naming
+// both places). Whether a rule's kind and surface are declared depends on
+// the packs loaded before, so MergePacks checks that. Patterns are not
+// compiled here (see Matcher).
 Result<Pack> ParsePack(std::string_view yaml_text, const std::string& file);
 
-// Reads and parses the pack at path. NotFound / IoError name the path.
+// Reads and parses the pack at path. NotFound / IoError name the path;
+// InvalidArgument for a file over kMaxPackBytes or a parse error.
 Result<Pack> LoadPackFile(const std::string& path);
+
+// Loads path: a pack file, or a directory whose *.yaml and *.yml files (not
+// recursive) are loaded in name order. NotFound if path does not exist.
+Result<std::vector<Pack>> LoadPackPath(const std::string& path);
 
 // The packs compiled into the binary, parsed. Never fails in a released
 // build: the built-in packs are tested at build time.
 Result<std::vector<Pack>> BuiltinPacks();
 
-// Loads the built-in packs (if builtin) and then each file of extra, and
-// merges them. Returns the first load error, or InvalidArgument for a cause
-// id defined twice.
-Result<PackSet> LoadPacks(bool builtin, const std::vector<std::string>& extra);
+// The standard rule directories, in load order: /etc/etiolog/rules.d, then
+// $XDG_CONFIG_HOME/etiolog/rules.d (default ~/.config/etiolog/rules.d).
+// A directory that does not exist is skipped by LoadPacks.
+std::vector<std::string> DefaultRuleDirs();
+
+struct LoadOptions {
+  // Load the built-in packs first. Default: true.
+  bool builtin = true;
+  // Then the packs in DefaultRuleDirs() that exist. Default: true.
+  bool default_dirs = true;
+  // Then these pack files or directories (--rules), in order.
+  std::vector<std::string> paths;
+  // Of the built-in packs, load only the vocabulary (kinds and surfaces),
+  // not their rules, causes and redactions: for testing a pack of one's own
+  // that uses that vocabulary. Default: false.
+  bool builtin_vocabulary_only = false;
+};
+
+// Loads packs as options say and merges them (MergePacks). Returns the
+// first load or merge error.
+Result<PackSet> LoadPacks(const LoadOptions& options);
+
+// Merges packs in order. A rule whose id an earlier pack defined replaces
+// it if it says `override: true` and is otherwise an InvalidArgument
+// naming both locations; `disable` removes earlier rules. A rule whose kind
+// or surface neither its pack nor an earlier one declares, a kind or
+// surface declared by two packs, and a cause id defined twice are
+// InvalidArgument, located. Overrides and disables that name no earlier
+// rule become PackSet::warnings.
+Result<PackSet> MergePacks(std::vector<Pack> packs);
+
+// Serialises pack back to YAML that ParsePack reads as an equal pack
+// (locations aside).
+std::string FormatPack(const Pack& pack);
 
 }  // namespace etiolog::rules
 

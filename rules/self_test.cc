@@ -13,8 +13,10 @@ SelfTestResult RunExamples(const Matcher& matcher) {
   std::vector<Match> matches;
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
+    RuleTestResult rr;
+    rr.rule = rule.id;
+    rr.where = rule.where.ToString();
     auto run = [&](const Example& ex) {
-      ++result.examples;
       LogRecord record;
       ingest::DecodeLine(ex.line, ingest::DecoderOptions(), &record);
       matches.clear();
@@ -22,31 +24,36 @@ SelfTestResult RunExamples(const Matcher& matcher) {
       return std::find_if(matches.begin(), matches.end(),
                           [&](const Match& m) { return m.rule == static_cast<int>(r); });
     };
+    auto fail = [&](const Example& ex, std::string message) {
+      rr.failures.push_back({rule.id, ex.where.ToString(), std::move(message)});
+    };
     for (const Example& ex : rule.examples) {
+      ++rr.examples;
       auto it = run(ex);
       if (it == matches.end()) {
-        result.failures.push_back({rule.id, ex.where.ToString(), "example does not match"});
+        fail(ex, "example does not match");
         continue;
       }
-      for (const auto& [name, want] : ex.captures) {
+      for (const auto& expected : ex.captures) {
+        const std::string& name = expected.first;  // Named: lambdas cannot capture bindings.
+        const std::string& want = expected.second;
         auto got = std::find_if(it->captures.begin(), it->captures.end(),
                                 [&](const auto& kv) { return kv.first == name; });
         if (got == it->captures.end()) {
-          result.failures.push_back(
-              {rule.id, ex.where.ToString(), "capture '" + name + "' missing"});
+          fail(ex, "capture '" + name + "' missing");
         } else if (got->second != want) {
-          result.failures.push_back(
-              {rule.id, ex.where.ToString(),
-               "capture '" + name + "' is '" + got->second + "', expected '" + want + "'"});
+          fail(ex, "capture '" + name + "' is '" + got->second + "', expected '" + want + "'");
         }
       }
     }
     for (const Example& ex : rule.counter_examples) {
-      auto it = run(ex);
-      if (it != matches.end()) {
-        result.failures.push_back({rule.id, ex.where.ToString(), "counter-example matches"});
-      }
+      ++rr.counter_examples;
+      auto it = run(ex);  // Not inlined: run() refills matches.
+      if (it != matches.end()) fail(ex, "counter-example matches");
     }
+    result.examples += rr.examples + rr.counter_examples;
+    result.failures.insert(result.failures.end(), rr.failures.begin(), rr.failures.end());
+    result.rules.push_back(std::move(rr));
   }
   return result;
 }

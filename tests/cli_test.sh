@@ -5,6 +5,10 @@
 set -uo pipefail
 etiolog=$1
 failures=0
+# Hermetic: no user rule directory unless a check sets one up.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export XDG_CONFIG_HOME="$scratch/empty-config"
 check() {  # check NAME EXPECTED_RC CMD... ; output captured in $out
   local name=$1 want=$2
   shift 2
@@ -39,6 +43,85 @@ check bad-pack 2 "$etiolog" analyze --rules /nonexistent/pack.yaml samples/scena
 check fail-on-finding 1 "$etiolog" analyze --fail-on-finding samples/scenarios/per_process_key
 check negative-json 0 "$etiolog" analyze --format json samples/scenarios/negative_key_warning_only && \
   contains negative-json '"findings": []'
+
+# rules test|lint|list
+check rules-help 0 "$etiolog" rules --help && contains rules-help "test|lint|list"
+check rules-no-action 2 "$etiolog" rules && contains rules-no-action "no action given"
+check rules-bad-action 2 "$etiolog" rules frob && contains rules-bad-action "unknown action 'frob'"
+check rules-test-builtin 0 "$etiolog" rules test --no-default-rules && \
+  contains rules-test-builtin "ok    airflow.ui.signature_failure" && \
+  contains rules-test-builtin " 0 failure(s)"
+check rules-test-failing 1 "$etiolog" rules test tests/rules/packs/failing_example.yaml && \
+  contains rules-test-failing "FAIL  failing.rule" && \
+  contains rules-test-failing "tests/rules/packs/failing_example.yaml:7:9: example does not match" && \
+  contains rules-test-failing "tests/rules/packs/failing_example.yaml:8:24: counter-example matches"
+# A pack tested alone may use the built-in kinds, unless told not to.
+check rules-test-own-vocabulary 2 "$etiolog" rules test --no-builtin-rules \
+  tests/rules/packs/failing_example.yaml && \
+  contains rules-test-own-vocabulary "failing_example.yaml:4:11: unknown kind 'process.start'"
+check rules-test-broken 2 "$etiolog" rules test tests/rules/packs/broken_kind.yaml && \
+  contains rules-test-broken "tests/rules/packs/broken_kind.yaml:4:11: unknown kind 'auth.signature_fail'"
+check rules-test-missing 2 "$etiolog" rules test /nonexistent/pack.yaml && \
+  contains rules-test-missing "/nonexistent/pack.yaml"
+check rules-lint-builtin 0 "$etiolog" rules lint --no-default-rules && \
+  contains rules-lint-builtin " 0 warning(s)"
+check rules-lint-warns 1 "$etiolog" rules lint tests/rules/packs/site_override.yaml && \
+  contains rules-lint-warns "site_override.yaml:7:11: warning: disable: no rule 'airflow.banner'"
+check rules-list 0 "$etiolog" rules list --no-default-rules && \
+  contains rules-list "airflow.ui.signature_failure" && \
+  contains rules-list "builtin:airflow_auth.yaml:"
+check rules-list-literals 0 "$etiolog" rules list --literals --no-default-rules && \
+  contains rules-list-literals "scans for: 'jwt token is not valid: signature verification failed'"
+# The standard user directory is read unless --no-default-rules.
+mkdir -p "$scratch/config/etiolog/rules.d"
+cp tests/rules/packs/site_override.yaml "$scratch/config/etiolog/rules.d/"
+check rules-user-dir 0 env XDG_CONFIG_HOME="$scratch/config" "$etiolog" rules list && \
+  contains rules-user-dir "site.deploy"
+if check rules-user-dir-off 0 env XDG_CONFIG_HOME="$scratch/config" "$etiolog" rules list \
+     --no-default-rules && [[ "$out" == *"site.deploy"* ]]; then
+  echo "FAIL rules-user-dir-off: --no-default-rules still loaded the user directory"
+  failures=$((failures + 1))
+fi
+
+# events
+scenario=samples/scenarios/per_process_key
+check events-help 0 "$etiolog" events --help && contains events-help "--format"
+check events-no-path 2 "$etiolog" events && contains events-no-path "no PATH given"
+check events-bad-format 2 "$etiolog" events --format xml "$scenario" && \
+  contains events-bad-format "--format must be text or jsonl"
+check events-missing 4 "$etiolog" events /nonexistent/x.log && contains events-missing "/nonexistent/x.log"
+check events-text 0 "$etiolog" events "$scenario" && \
+  contains events-text "2025-12-07T15:49:58.120000Z airflow-apiserver-1/api-server key.generated airflow.key.generated $scenario/docker-compose.log:6 airflow-apiserver-1  | " && \
+  contains events-text "auth.signature_failure airflow.ui.signature_failure"
+check events-jsonl 0 "$etiolog" events --format jsonl "$scenario" && \
+  if ! python3 -c '
+import json, sys
+required = {"kind", "rule", "time", "path", "line", "component", "pid", "message", "captures"}
+n = 0
+for line in sys.stdin:
+    e = json.loads(line)
+    missing = required - e.keys()
+    assert not missing, missing
+    assert isinstance(e["captures"], dict)
+    n += 1
+assert n > 10, n
+' <<<"$out"; then
+    echo "FAIL events-jsonl: output is not one JSON object per event with the required keys"
+    failures=$((failures + 1))
+  fi
+check events-user-pack 0 "$etiolog" events --rules tests/rules/packs/site_override.yaml "$scenario" && \
+  if [[ "$out" == *"airflow.banner"* ]]; then
+    echo "FAIL events-user-pack: a disabled rule still produced events"
+    failures=$((failures + 1))
+  fi
+printf '%s\n' "Simple auth manager | Password for user 'admin': xZZFA8CZBNu9zmWs" \
+  'AIRFLOW__SECRETS__JWT_SECRET=Zm9vYmFyYmF6cXV4' >"$scratch/secrets.log"
+check events-redacted 0 "$etiolog" events "$scratch/secrets.log" && \
+  contains events-redacted "auth_manager.simple" && contains events-redacted "config.misplaced_key"
+if [[ "$out" == *xZZFA8CZBNu9zmWs* || "$out" == *Zm9vYmFyYmF6cXV4* ]]; then
+  echo "FAIL events-redacted: a secret was printed"; failures=$((failures + 1))
+fi
+check analyze-no-default-rules 0 "$etiolog" analyze --no-default-rules "$scenario"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures CLI check(s) failed"

@@ -21,7 +21,7 @@ namespace {
 class AnalyzeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto set = rules::LoadPacks(true, {});
+    auto set = rules::LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
     ASSERT_OK(set);
     causes_ = set->causes;
     auto m = rules::Matcher::Create(set->rules, set->redactions);

@@ -37,7 +37,7 @@ const std::string kScenarios = ETIOLOG_SAMPLES_DIR "/scenarios";
 class Diagnosis {
  public:
   explicit Diagnosis(std::vector<rules::Cause> extra_causes = {}, bool builtin_causes = true) {
-    auto set = rules::LoadPacks(true, {});
+    auto set = rules::LoadPacks(rules::LoadOptions{true, false, {}});
     EXPECT_OK(set);
     if (builtin_causes) causes_ = set->causes;
     for (auto& c : extra_causes) causes_.push_back(std::move(c));
@@ -176,7 +176,7 @@ INSTANTIATE_TEST_SUITE_P(
                {"docker-compose.log:1174"}},
         Expect{"stale_key_after_rollout_kubectl",
                {"stale_key_after_rollout/execution_api"},
-               {"airflow-scheduler-6c9b7f5d48-q7wzt.log:7"},
+               {"airflow-scheduler-6c9b7f5d48-q7wzt.log:6"},
                {"airflow-api-server-5f8d9c7b66-x2x9k.log:6"},
                {"airflow-api-server-5f8d9c7b66-x2x9k.log:18"}},
         Expect{"misplaced_key_config_compose",
@@ -202,8 +202,8 @@ INSTANTIATE_TEST_SUITE_P(
         Expect{"fab_revert_compose",
                {"fab_revert/ui"},
                {},
-               {"docker-compose.log:537", "docker-compose.log:976", "docker-compose.log:1014"},
-               {"docker-compose.log:988"}},
+               {"docker-compose.log:537", "docker-compose.log:976", "docker-compose.log:988"},
+               {"docker-compose.log:990"}},
         Expect{"fab_revert_airflow30_files",
                {"fab_revert/ui"},
                {"api-server-2025-07-07-restart.log:6"},
@@ -213,12 +213,12 @@ INSTANTIATE_TEST_SUITE_P(
         Expect{"auth_manager_switch_compose",
                {"auth_manager_switch/ui"},
                {},
-               {"docker-compose.log:38", "docker-compose.log:217", "docker-compose.log:227"},
+               {"docker-compose.log:36", "docker-compose.log:217", "docker-compose.log:227"},
                {"docker-compose.log:246"}},
         Expect{"auth_manager_switch_airflow30_files",
                {"auth_manager_switch/ui"},
                {"api-server.log:104"},
-               {"api-server.log:21", "api-server.log:105", "api-server.log:114"},
+               {"api-server.log:19", "api-server.log:105", "api-server.log:114"},
                {"api-server.log:133"}},
         Expect{"log_server_key_mismatch_airflow2",
                {"log_server_key_mismatch/log_server"},
@@ -543,6 +543,39 @@ causes:
   std::vector<Finding> fs = d.Run();
   ASSERT_EQ(fs.size(), 1u);
   EXPECT_EQ(Lines(fs[0], "symptom"), (std::vector<std::string>{"w.log:1", "w.log:4"}));
+}
+
+TEST(Mechanism, ALineTwoRulesMatchedIsCitedOnce) {
+  // A deserialize failure on 'role' is also the sign that SimpleAuthManager
+  // is active: two events, one line, cited once (by the first query).
+  rules::Cause c = MakeCause(R"yaml(
+pack: t
+causes:
+  - id: both
+    title: t
+    detect: SELECT 'ui' AS surface, 0.5 AS confidence
+    evidence:
+      - role: trigger
+        sql: SELECT id FROM events WHERE kind = 'auth_manager.simple' ORDER BY id
+        limit: 1
+      - role: symptom
+        sql: SELECT id FROM events WHERE kind = 'auth.deserialize_failure' ORDER BY id
+    summary: s
+    remediation: r
+)yaml");
+  Diagnosis d({c}, false);
+  std::string log;
+  for (const char* t : {"10:02:00", "10:02:27"}) {
+    log += std::string("2025-12-03T") + t +
+           ".000000Z [error    ] Couldn't deserialize user from token, JWT token is not valid: "
+           "'role' [airflow.api_fastapi.auth.managers.base_auth_manager] "
+           "loc=base_auth_manager.py:117\n";
+  }
+  d.Text("api.log", log);
+  std::vector<Finding> fs = d.Run();
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(Lines(fs[0], "trigger"), (std::vector<std::string>{"api.log:1"}));
+  EXPECT_EQ(Lines(fs[0], "symptom"), (std::vector<std::string>{"api.log:2"}));
 }
 
 TEST(Mechanism, FindingsAreKeptInTheStore) {

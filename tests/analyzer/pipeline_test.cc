@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto set = rules::LoadPacks(true, {});
+    auto set = rules::LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
     ASSERT_OK(set);
     auto m = rules::Matcher::Create(set->rules, set->redactions);
     ASSERT_OK(m);

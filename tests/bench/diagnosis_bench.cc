@@ -281,7 +281,8 @@ int main(int argc, char** argv) {
   std::vector<int64_t> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
   if (sizes.empty()) sizes = {100000, 1000000};
-  Result<etiolog::rules::PackSet> packs = etiolog::rules::LoadPacks(true, {});
+  Result<etiolog::rules::PackSet> packs = etiolog::rules::LoadPacks(
+      etiolog::rules::LoadOptions{.builtin = true, .default_dirs = false, .paths = {}});
   Die(packs.status(), "load packs");
   for (int64_t n : sizes) Run(n, packs->causes);
   return 0;

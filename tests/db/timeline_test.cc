@@ -33,7 +33,14 @@ struct Ev {
   std::string component = "api-server";
   std::vector<std::pair<std::string, std::string>> captures = {};
   std::string rule = "";
+  bool inherited = false;  // The line has no time: t was taken from an earlier line.
 };
+
+// The event, on a line without a time of its own.
+Ev Inherited(Ev v) {
+  v.inherited = true;
+  return v;
+}
 
 Event Make(const Ev& v) {
   Event e;
@@ -41,7 +48,7 @@ Event Make(const Ev& v) {
   e.record.line = v.offset / 10 + 1;
   if (v.t >= 0) {
     e.record.time_us = v.t * kSec;
-    e.record.time_quality = TimeQuality::kExact;
+    e.record.time_quality = v.inherited ? TimeQuality::kInherited : TimeQuality::kExact;
   }
   e.record.process.host = v.host;
   e.record.process.component = v.component;
@@ -147,6 +154,53 @@ TEST_F(TimelineTest, AnInstanceLeftEmptyByTheMoveDisappearsAndSeqIsRenumbered) {
   EXPECT_EQ(Int("SELECT count(*) FROM instances"), 1);
   EXPECT_EQ(Int("SELECT seq FROM instances"), 0);
   EXPECT_EQ(Int("SELECT events FROM instances"), 5);
+}
+
+// The Airflow banner has no time: it inherits the time of the last line of
+// the process before it (here a day earlier), which must neither date the
+// restart nor split its startup, and is not the start line worth citing.
+std::vector<Ev> RestartAfterADay() {
+  return {{10, "process.start", 100, "api-1", 7},
+          Fail(20, 150),
+          Inherited({30, "process.stop", 150, "api-1", 7}),
+          Inherited({40, "process.start", 150}),  // The banner.
+          {50, "key.generated", 86400},
+          {60, "process.start", 86400},                         // Running the uvicorn with:
+          Inherited({70, "process.start", 86400, "api-1", 8}),  // Started server process [8]
+          Fail(80, 86500)};
+}
+
+TEST_F(TimelineTest, AStartWithoutATimeOfItsOwnDoesNotDateTheRestart) {
+  int64_t src = Source("api.log");
+  Append(src, RestartAfterADay());
+  ASSERT_OK(store_->BuildTimeline());
+  EXPECT_EQ(Int("SELECT count(*) FROM instances"), 2);
+  EXPECT_EQ(Int("SELECT events FROM instances WHERE seq = 1"), 5);
+  EXPECT_EQ(Int("SELECT first_us FROM instances WHERE seq = 1"), 86400 * kSec);
+  EXPECT_EQ(Int("SELECT e.offset FROM instances i JOIN events e ON e.id = i.start_event_id "
+                "WHERE i.seq = 1"),
+            60);
+  EXPECT_EQ(Int("SELECT at_us FROM restarts"), 86400 * kSec);
+  // Without any time of its own, the first start marker is the start.
+  EXPECT_EQ(Int("SELECT e.offset FROM instances i JOIN events e ON e.id = i.start_event_id "
+                "WHERE i.seq = 0"),
+            10);
+
+  // Rebuilt from the stored events (a stream continued in another order),
+  // the timeline is the same.
+  Table want = Rows("SELECT seq, events, first_us, last_us, start_event_id FROM instances");
+  Open(":memory:");
+  src = Source("api.log");
+  std::vector<Ev> evs = RestartAfterADay();
+  Append(src, {evs[0], evs[1], evs[2], evs[3], evs[6], evs[7]});
+  Append(src, {evs[4], evs[5]});
+  ASSERT_OK(store_->BuildTimeline());
+  Table got = Rows("SELECT seq, events, first_us, last_us, start_event_id FROM instances");
+  EXPECT_EQ(got.rows.size(), want.rows.size());
+  EXPECT_EQ(Int("SELECT first_us FROM instances WHERE seq = 1"), 86400 * kSec);
+  EXPECT_EQ(Int("SELECT e.offset FROM instances i JOIN events e ON e.id = i.start_event_id "
+                "WHERE i.seq = 1"),
+            60);
 }
 
 TEST_F(TimelineTest, AStopMarkerEndsTheInstance) {

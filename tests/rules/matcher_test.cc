@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rules/matcher.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "ingest/decoder.h"
@@ -101,6 +103,133 @@ TEST(Matcher, RedactReplacesSecretGroup) {
   EXPECT_EQ(text, "Failed to validate JWT token=*** other=1 token=***");
   std::string clean = "nothing here";
   EXPECT_FALSE(m->Redact(&clean));
+}
+
+std::vector<std::string> MatchedIds(const Matcher& m, const std::string& line) {
+  LogRecord r;
+  ingest::DecodeLine(line, {}, &r);
+  std::vector<Match> out;
+  m.MatchRecordSlow(r, &out);
+  std::vector<std::string> ids;
+  for (const Match& x : out) ids.push_back(m.rules()[x.rule].id);
+  return ids;
+}
+
+TEST(Matcher, FallbackGivesWayToSpecificRules) {
+  auto m = Build(R"yaml(pack: t
+rules:
+  - id: any
+    kind: auth.validation_failure
+    fallback: true
+    pattern: 'Invalid auth token: (?P<reason>.+)'
+  - id: sig
+    kind: auth.signature_failure
+    pattern: 'Invalid auth token: (?P<reason>Signature verification failed)'
+  - id: other
+    kind: process.start
+    pattern: 'unrelated marker'
+)yaml");
+  EXPECT_EQ(MatchedIds(*m, "Invalid auth token: Signature verification failed"),
+            std::vector<std::string>{"sig"});
+  EXPECT_EQ(MatchedIds(*m, "Invalid auth token: Something new"), std::vector<std::string>{"any"});
+  // Any specific rule silences the fallback, whatever its kind.
+  EXPECT_EQ(MatchedIds(*m, "Invalid auth token: x unrelated marker"),
+            std::vector<std::string>{"other"});
+}
+
+TEST(Matcher, FieldsBecomeCapturesWhenThePatternHasNone) {
+  auto m = Build(R"yaml(pack: t
+rules:
+  - id: reissue
+    kind: auth.validation_failure
+    pattern: 'JWT reissue middleware failed to refresh token'
+    fields: {reason: error, reason2: missing}
+)yaml");
+  LogRecord r;
+  ingest::DecodeLine(
+      "2026-07-24T23:37:03.964536Z [warning  ] JWT reissue middleware failed to refresh token "
+      "[airflow.api_fastapi.execution_api.app] error='Signature has expired' loc=app.py:158",
+      {}, &r);
+  std::vector<Match> out;
+  m->MatchRecordSlow(r, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].captures, (KeyValues{{"reason", "Signature has expired"}}));
+}
+
+TEST(Matcher, ScansOnlyTheStrongLiteralOfAnAnd) {
+  // The access pattern needs ' - ' (in most classic lines) and '" 403'.
+  auto m = Build(R"yaml(pack: t
+rules:
+  - id: denied
+    kind: http.denied
+    pattern: '(?P<client>\S+) - "(?P<method>[A-Z]+) (?P<path>/api/\S*) [^"]*" (?P<status>403)'
+)yaml");
+  ASSERT_EQ(m->patterns().size(), 1u);
+  EXPECT_EQ(m->patterns()[0].scan_atoms, std::vector<std::string>{"\" 403"});
+  EXPECT_GT(m->patterns()[0].atoms.size(), 1u);
+  std::string text =
+      "[2025-03-01T22:21:42.874+0000] {x.py:1} INFO - nothing here\n"
+      "INFO:     1.2.3.4:5 - \"GET /api/v2/dags HTTP/1.1\" 403 Forbidden\n"
+      "INFO:     1.2.3.4:5 - \"GET /api/v2/dags HTTP/1.1\" 200 OK\n";
+  std::vector<Candidate> c = ScanAll(*m, text);
+  ASSERT_EQ(c.size(), 1u);
+  // The candidate carries every atom of its line, not just the scanned one.
+  EXPECT_EQ(c[0].atoms.size(), m->patterns()[0].atoms.size());
+  LogRecord r;
+  ingest::DecodeLine(c[0].line, {}, &r);
+  std::vector<Match> out;
+  m->MatchRecord(r, c[0].atoms, &out);
+  ASSERT_EQ(out.size(), 1u);
+}
+
+TEST(Matcher, ScanAgreesWithSlowMatchOnTheBuiltinPack) {
+  Result<PackSet> set = LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
+  ASSERT_OK(set);
+  std::string text;
+  std::vector<std::string> lines;
+  for (const Rule& r : set->rules) {
+    for (const Example& e : r.examples) lines.push_back(e.line);
+    for (const Example& e : r.counter_examples) lines.push_back(e.line);
+  }
+  for (const std::string& l : lines) {
+    if (l.find('\n') == std::string::npos) text += l + "\n";
+  }
+  auto m = Matcher::Create(set->rules, set->redactions);
+  ASSERT_OK(m);
+  // Fast path: scan, then MatchRecord with the scan's atoms.
+  std::multiset<std::string> fast, slow;
+  auto scratch = (*m)->NewScratch();
+  ASSERT_OK((*m)->Scan(text, scratch.get(), [&](size_t b, size_t e, const std::vector<int>& a) {
+    LogRecord r;
+    ingest::DecodeLine(text.substr(b, e - b), {}, &r);
+    std::vector<Match> out;
+    (*m)->MatchRecord(r, a, &out);
+    for (const Match& x : out)
+      fast.insert(text.substr(b, e - b) + " => " + (*m)->rules()[x.rule].id);
+  }));
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    LogRecord r;
+    ingest::DecodeLine(line, {}, &r);
+    std::vector<Match> out;
+    (*m)->MatchRecordSlow(r, &out);
+    for (const Match& x : out) slow.insert(line + " => " + (*m)->rules()[x.rule].id);
+  }
+  EXPECT_GT(fast.size(), 100u);
+  EXPECT_EQ(fast, slow);
+}
+
+TEST(Matcher, LiteralWeakness) {
+  EXPECT_EQ(Matcher::LiteralWeakness("abc"), "shorter than 4 characters");
+  EXPECT_NE(Matcher::LiteralWeakness(" - ").find("shorter"), std::string::npos);
+  EXPECT_NE(Matcher::LiteralWeakness("/execution/").find("occurs in most Airflow log lines"),
+            std::string::npos);
+  EXPECT_NE(Matcher::LiteralWeakness("[info  ").find("part of '[info     ]'"), std::string::npos);
+  EXPECT_EQ(Matcher::LiteralWeakness("jwt token is not valid: "), "");
+  EXPECT_EQ(Matcher::LiteralWeakness("\" 403"), "");
 }
 
 TEST(Matcher, EmptyRuleSetMatchesNothing) {

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `etiolog rules test|lint|list`, and LoadRuleSet, which every command that
+// matches lines uses to load and compile its packs.
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "analyzer/commands.h"
+#include "rules/lint.h"
+#include "rules/self_test.h"
+
+namespace etiolog::analyzer {
+
+Result<LoadedRules> LoadRuleSet(const rules::LoadOptions& options) {
+  Result<rules::PackSet> packs = rules::LoadPacks(options);
+  if (!packs.ok()) return packs.status();
+  LoadedRules loaded;
+  loaded.packs = std::move(packs).value();
+  Result<std::unique_ptr<rules::Matcher>> m =
+      rules::Matcher::Create(std::move(loaded.packs.rules), loaded.packs.redactions);
+  if (!m.ok()) return m.status();
+  loaded.matcher = std::move(m).value();
+  loaded.packs.rules.clear();
+  return loaded;
+}
+
+bool LoadRulesOrReport(const rules::LoadOptions& options, std::ostream& err, LoadedRules* out) {
+  Result<LoadedRules> loaded = LoadRuleSet(options);
+  if (!loaded.ok()) {
+    err << "etiolog: " << loaded.status().message() << "\n";
+    return false;
+  }
+  for (const std::string& w : loaded->packs.warnings) err << "etiolog: warning: " << w << "\n";
+  *out = std::move(loaded).value();
+  return true;
+}
+
+namespace {
+
+int Test(const LoadedRules& loaded, std::ostream& out) {
+  rules::SelfTestResult result = rules::RunExamples(*loaded.matcher);
+  size_t width = 0;
+  for (const auto& r : result.rules) width = std::max(width, r.rule.size());
+  int failed_rules = 0;
+  for (const auto& r : result.rules) {
+    std::string id = r.rule + std::string(width - r.rule.size(), ' ');
+    std::string counts = std::to_string(r.examples) + " examples, " +
+                         std::to_string(r.counter_examples) + " counter-examples";
+    if (r.failures.empty()) {
+      out << "ok    " << id << "  " << counts
+          << (r.examples == 0 ? "  (no examples: nothing proves this rule)" : "") << "\n";
+      continue;
+    }
+    ++failed_rules;
+    out << "FAIL  " << id << "  " << counts << "\n";
+    for (const auto& f : r.failures) out << "        " << f.where << ": " << f.message << "\n";
+  }
+  out << result.rules.size() << " rules, " << result.examples << " lines checked, "
+      << result.failures.size() << " failure(s) in " << failed_rules << " rule(s)\n";
+  return result.failures.empty() ? kExitOk : 1;
+}
+
+int Lint(const LoadedRules& loaded, std::ostream& out) {
+  std::vector<rules::LintWarning> warnings = rules::LintRules(*loaded.matcher, loaded.packs.kinds);
+  for (const std::string& w : loaded.packs.warnings) {
+    // "<file>:<line>:<column>: <what>" -> "<file>:<line>:<column>: warning: <what>"
+    const size_t sep = w.find(": ");
+    if (sep == std::string::npos) {
+      out << "warning: " << w << "\n";
+    } else {
+      out << w.substr(0, sep) << ": warning: " << w.substr(sep + 2) << "\n";
+    }
+  }
+  for (const auto& w : warnings) {
+    out << w.where << ": warning: rule '" << w.rule << "': " << w.message << "\n";
+  }
+  const size_t total = warnings.size() + loaded.packs.warnings.size();
+  out << loaded.matcher->rules().size() << " rules, " << loaded.matcher->patterns().size()
+      << " patterns, " << total << " warning(s)\n";
+  return total == 0 ? kExitOk : 1;
+}
+
+int List(const LoadedRules& loaded, bool literals, std::ostream& out) {
+  const std::vector<rules::Rule>& rules = loaded.matcher->rules();
+  size_t id_w = 2, kind_w = 4, surface_w = 7;
+  for (const auto& r : rules) {
+    id_w = std::max(id_w, r.id.size());
+    kind_w = std::max(kind_w, r.kind.size());
+    surface_w = std::max(surface_w, std::max<size_t>(r.surface.size(), 1));
+  }
+  auto pad = [](const std::string& s, size_t w) { return s + std::string(w - s.size(), ' '); };
+  out << pad("id", id_w) << "  " << pad("kind", kind_w) << "  " << pad("surface", surface_w)
+      << "  source\n";
+  for (const auto& r : rules) {
+    out << pad(r.id, id_w) << "  " << pad(r.kind, kind_w) << "  "
+        << pad(r.surface.empty() ? "-" : r.surface, surface_w) << "  " << r.where.ToString()
+        << "\n";
+    if (!literals) continue;
+    for (const auto& p : loaded.matcher->patterns()) {
+      if (rules[static_cast<size_t>(p.rule)].id != r.id) continue;
+      out << "    pattern " << p.index + 1 << " scans for:";
+      for (const std::string& a : p.scan_atoms) out << " '" << a << "'";
+      if (p.scan_atoms.size() < p.atoms.size()) {
+        out << "  (of " << p.atoms.size() << " required literals)";
+      }
+      out << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunRules(const RulesOptions& options, std::ostream& out, std::ostream& err) {
+  rules::LoadOptions load;
+  if (options.packs.empty()) {
+    load.builtin = options.builtin_rules;
+    load.default_dirs = options.default_rules;
+  } else {
+    // Only PACK's rules, but with the built-in vocabulary they may use.
+    load.builtin = options.builtin_rules;
+    load.builtin_vocabulary_only = true;
+    load.default_dirs = false;
+    load.paths = options.packs;
+  }
+  Result<LoadedRules> loaded = LoadRuleSet(load);
+  if (!loaded.ok()) {
+    err << "etiolog: " << loaded.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (options.action == "lint") return Lint(*loaded, out);
+  for (const std::string& w : loaded->packs.warnings) err << "etiolog: warning: " << w << "\n";
+  if (options.action == "test") return Test(*loaded, out);
+  if (options.action == "list") return List(*loaded, options.literals, out);
+  err << "etiolog rules: unknown action '" << options.action << "' (test, lint or list)\n";
+  return kExitUsage;
+}
+
+}  // namespace etiolog::analyzer
