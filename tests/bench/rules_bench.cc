@@ -37,8 +37,8 @@ const rules::Matcher* TheMatcher() {
     rules::LoadOptions options;
     options.default_dirs = false;  // Only what is benchmarked, not the user's packs.
     if (!PackFile().empty()) {
-      // The pack alone, with the built-in vocabulary (kinds, surfaces) it uses.
-      options.builtin_vocabulary_only = true;
+      // The pack alone, as `analyze --no-builtin-rules --rules PACK` loads it.
+      options.builtin = false;
       options.paths.push_back(PackFile());
     }
     Result<rules::PackSet> packs = rules::LoadPacks(options);
