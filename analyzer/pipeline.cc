@@ -100,13 +100,14 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
                               Where(last_line, last_offset));
       break;
     }
-    const ingest::Chunk& chunk = *next;
+    ingest::Chunk& chunk = *next;
     if (chunk.data.empty()) {
       ++stats->sources;
       break;
     }
     Message batch;
     const ingest::BadBytes bb = ingest::CheckChunk(chunk.data);
+    chunk.clean = bb.lines() == 0;
     if (bb.lines() > 0) {
       bad += bb.lines();
       const size_t line_begin =

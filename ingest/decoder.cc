@@ -88,8 +88,11 @@ namespace ingest {
 
 namespace {
 
+// ASCII letters and digits (what std::isalnum means in the C locale, without
+// the library call), '_', '.' and '-'.
 bool IsWordChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -121,10 +124,11 @@ struct Peeled {
   uint64_t stream = 1469598103934665603ull;  // Hash of the wrappers' identity.
   std::string_view host;                     // Outermost container / host name.
   std::string_view inner;                    // Innermost nested prefix (honcho in compose).
-  std::string_view component;                // Innermost prefix that names a component.
-  std::string_view ident;                    // journald identifier.
-  int64_t pid = 0;                           // journald [pid].
-  ParsedTime wrapper_time;                   // CRI / journald time; length 0 if none.
+  std::string_view names[3];                 // The "name  | " prefixes, outermost first.
+  int num_names = 0;
+  std::string_view ident;   // journald identifier.
+  int64_t pid = 0;          // journald [pid].
+  ParsedTime wrapper_time;  // CRI / journald time; length 0 if none.
 };
 
 // Peels one "name  | " prefix (docker compose, airflow standalone, honcho).
@@ -144,11 +148,10 @@ bool PeelPrefix(std::string_view* line, std::string_view* name) {
 }
 
 // "<RFC3339> stdout|stderr F|P[:tags] " (CRI; Docker lines after framing).
-bool PeelCri(std::string_view* line, Peeled* p) {
+// t is ParseIsoTimestamp(*line).
+bool PeelCri(std::string_view* line, const ParsedTime& t, Peeled* p) {
   std::string_view s = *line;
-  if (s.size() < 30 || !IsDigit(s[0])) return false;
-  ParsedTime t = ParseIsoTimestamp(s);
-  if (t.length == 0 || !t.has_zone || t.length + 9 > s.size()) return false;
+  if (s.size() < 30 || t.length == 0 || !t.has_zone || t.length + 9 > s.size()) return false;
   std::string_view rest = s.substr(t.length);
   if (!StartsWith(rest, " stdout ") && !StartsWith(rest, " stderr ")) return false;
   if (rest[8] != 'F' && rest[8] != 'P') return false;
@@ -192,19 +195,22 @@ bool PeelJournalTail(std::string_view s, size_t pos, Peeled* p, size_t* consumed
 // journald short ("Nov 06 10:30:09 host airflow[1018681]: ") or ISO
 // ("2025-11-06T10:30:09+0000 host airflow[1018681]: "). Short times carry
 // no year: it is the year of year_hint, or the one before if that would put
-// the line in the future of the hint.
-bool PeelJournal(std::string_view* line, int64_t year_hint_s, const TimeZone* zone, Peeled* p) {
+// the line in the future of the hint. iso is ParseIsoTimestamp(*line) when
+// the line starts with a digit (else unused).
+bool PeelJournal(std::string_view* line, ParsedTime iso, int64_t year_hint_s, const TimeZone* zone,
+                 Peeled* p) {
   std::string_view s = *line;
   if (s.size() < 20) return false;
   size_t consumed = 0;
   if (IsDigit(s[0])) {
-    ParsedTime t = ParseIsoTimestamp(s);
+    ParsedTime t = iso;
     if (t.length == 0 || !PeelJournalTail(s, t.length, p, &consumed)) return false;
     if (!t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
     p->wrapper_time = t;
     line->remove_prefix(consumed);
     return true;
   }
+  if (s[3] != ' ') return false;
   int month = 0;
   for (int m = 0; m < 12; ++m) {
     if (s.substr(0, 3) == kMonths[m]) month = m + 1;
@@ -253,11 +259,20 @@ bool PeelJournal(std::string_view* line, int64_t year_hint_s, const TimeZone* zo
   return true;
 }
 
+// The ISO timestamp at the start of s, parsed only if s can start one.
+ParsedTime LeadingIsoTime(std::string_view s) {
+  if (s.size() < 19 || !IsDigit(s[0])) return ParsedTime();
+  return ParseIsoTimestamp(s);
+}
+
+// Runs on every line a look-back walks over, so it neither allocates nor
+// infers components (DecodePeeled does, for the few lines decoded).
 void Peel(std::string_view line, int64_t year_hint_s, const TimeZone* zone, Peeled* p) {
   std::string_view s = line;
   while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  PeelCri(&s, p);
-  PeelJournal(&s, year_hint_s, zone, p);
+  ParsedTime iso = LeadingIsoTime(s);
+  if (PeelCri(&s, iso, p)) iso = LeadingIsoTime(s);
+  PeelJournal(&s, iso, year_hint_s, zone, p);
   std::string_view name;
   for (int i = 0; i < 3 && PeelPrefix(&s, &name); ++i) {
     // The outermost prefix names the container; an inner one (standalone,
@@ -267,7 +282,7 @@ void Peel(std::string_view line, int64_t year_hint_s, const TimeZone* zone, Peel
     } else {
       p->inner = name;
     }
-    if (!InferComponent(name).empty()) p->component = name;
+    p->names[p->num_names++] = name;
     p->stream = Mix(p->stream, name);
   }
   p->body = s;
@@ -771,8 +786,13 @@ void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, 
     if (!p.inner.empty()) out->process.host.append("/").append(p.inner);
   }
   if (p.pid != 0 && out->process.pid == 0) out->process.pid = p.pid;
-  if (!p.component.empty()) {
-    out->process.component.assign(InferComponent(p.component));
+  // The innermost prefix that names a component names it.
+  std::string_view component;
+  for (int i = p.num_names - 1; i >= 0 && component.empty(); --i) {
+    component = InferComponent(p.names[i]);
+  }
+  if (!component.empty()) {
+    out->process.component.assign(component);
   } else if (!p.ident.empty()) {
     out->process.component.assign(InferComponent(p.ident));
   }
@@ -785,11 +805,12 @@ void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, 
 }
 
 // Cleans a raw line into *buf if needed (ANSI, NUL, invalid UTF-8) and
-// returns the view to read.
-std::string_view Clean(std::string_view raw, std::string* buf) {
+// returns the view to read. known_clean: raw is known to be valid UTF-8
+// without NUL (Chunk::clean), so only ANSI is looked for.
+std::string_view Clean(std::string_view raw, bool known_clean, std::string* buf) {
   while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
   const bool ansi = std::memchr(raw.data(), '\x1b', raw.size()) != nullptr;
-  const bool dirty = !IsCleanText(raw);
+  const bool dirty = !known_clean && !IsCleanText(raw);
   if (!ansi && !dirty) return raw;
   // Strip first: an escape sequence may swallow a byte the sanitiser would
   // have expanded into U+FFFD, leaving half of it behind.
@@ -832,7 +853,7 @@ std::string StripAnsi(std::string_view text) {
 
 void DecodeLine(std::string_view raw, const DecoderOptions& options, LogRecord* out) {
   std::string buf;
-  std::string_view line = Clean(raw, &buf);
+  std::string_view line = Clean(raw, false, &buf);
   Peeled p;
   Peel(line, NowSeconds(), options.zone.get(), &p);
   DecodePeeled(line, p, options.zone.get(), out);
@@ -849,6 +870,7 @@ struct Decoder::Impl {
   int64_t year_hint = 0;
   uint64_t chunk_seq = 0;
   std::string scratch;
+  bool chunk_clean = false;  // Chunk::clean of the chunk being read.
 
   // A record start, resolved: where it is and what it said.
   struct Start {
@@ -894,7 +916,7 @@ struct Decoder::Impl {
 
   // The returned views may point into scratch: valid until the next call.
   Peeled PeelAt(std::string_view raw) {
-    std::string_view line = Clean(raw, &scratch);
+    std::string_view line = Clean(raw, chunk_clean, &scratch);
     Peeled p;
     Peel(line, year_hint, zone, &p);
     return p;
@@ -968,6 +990,7 @@ struct Decoder::Impl {
         }
         break;
       }
+      if (begin - b > opt.lookback_bytes) break;  // Beyond the look-back.
       pos = b;
       ++visited;
       if (memo_valid && b <= memo.pos) {
@@ -1006,6 +1029,7 @@ struct Decoder::Impl {
         result = fallback;
         break;
       }
+      if (begin - b > opt.lookback_bytes) break;  // Beyond the look-back.
       pos = b;
       ++visited;
       if (memo_valid && b == memo->pos) {
@@ -1059,7 +1083,7 @@ struct Decoder::Impl {
   // Decodes the line at [begin, end) with its own fields only.
   void DecodeOwn(std::string_view d, size_t begin, size_t end, LogRecord* out) {
     std::string buf;
-    std::string_view line = Clean(d.substr(begin, end - begin), &buf);
+    std::string_view line = Clean(d.substr(begin, end - begin), chunk_clean, &buf);
     Peeled p;
     Peel(line, year_hint, zone, &p);
     DecodePeeled(line, p, zone, out);
@@ -1091,18 +1115,6 @@ struct Decoder::Impl {
   }
 };
 
-namespace {
-
-// Index of the line starting at pos, counted back from the chunk's end so
-// the cost is bounded by the distance (chunks end in '\n' or are one line).
-uint64_t IndexFromEnd(const Chunk& chunk, size_t pos) {
-  std::string_view d = chunk.data;
-  if (d.empty() || d.back() != '\n') return 0;
-  return chunk.lines - CountNewlines(d.substr(pos));
-}
-
-}  // namespace
-
 Decoder::Decoder(SourceContext context, const DecoderOptions& options)
     : impl_(std::make_unique<Impl>()) {
   impl_->ctx = std::move(context);
@@ -1117,6 +1129,7 @@ Decoder::~Decoder() = default;
 
 void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t index, LogRecord* out) {
   Impl& m = *impl_;
+  m.chunk_clean = chunk.clean;
   *out = LogRecord();
   std::string_view d = chunk.data;
   m.DecodeOwn(d, begin, end, out);
@@ -1194,6 +1207,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
 
 void Decoder::EndChunk(const Chunk& chunk) {
   Impl& m = *impl_;
+  m.chunk_clean = chunk.clean;
   std::string_view d = chunk.data;
   // First timed line (for first_time_us), searching a bounded prefix.
   if (first_time_us_ == 0) {
@@ -1210,60 +1224,157 @@ void Decoder::EndChunk(const Chunk& chunk) {
       pos = e + 1;
     }
   }
-  // Walk back from the end: for each stream met, its open record and its
-  // last time become the carry for the next chunk. Streams not met in the
-  // window lose their carry rather than keep a stale one.
-  std::unordered_map<uint64_t, Impl::Carry> next;
-  std::unordered_map<uint64_t, bool> time_done;
+  // One walk back from the end serves every stream. Streams met in the last
+  // lookback_lines lines get a carry: their last own time in that window
+  // (else the one they carried in) and their open record, whose start is
+  // searched as FindStart would search it from the stream's last line (at
+  // most lookback_lines lines of the stream, 8 * lookback_lines lines and
+  // lookback_bytes bytes in all), all searches advancing together over
+  // lines peeled once. Streams not met in the window lose their carry
+  // rather than keep a stale one.
+  struct Search {
+    Impl::Carry carry;
+    uint64_t latest_n = 0;      // Distance of the stream's last line from the end,
+    size_t latest_begin = 0;    // its position
+    uint64_t latest_index = 0;  // and its index.
+    bool resolved = false;
+    Impl::Start start;
+    int same = 0;                    // Lines of the stream walked so far.
+    bool memo_valid = false;         // start_memo[stream] lies before the last line.
+    std::optional<size_t> earliest;  // Earliest line of the stream walked.
+    uint64_t earliest_index = 0;
+    bool time_done = false;
+  };
+  std::unordered_map<uint64_t, Search> streams;
+  size_t unresolved = 0;
+  const int window = m.opt.lookback_lines;
+  const uint64_t max_visit = 8 * static_cast<uint64_t>(window);
   bool global_done = false;
   size_t end = d.size();
   if (end > 0 && d[end - 1] == '\n') --end;
-  size_t begin = 0;
-  for (int n = 0; n < m.opt.lookback_lines && end <= d.size(); ++n) {
+  for (uint64_t n = 0; end <= d.size(); ++n) {
+    const bool in_window = n < static_cast<uint64_t>(window);
+    if (!in_window && unresolved == 0) break;
     const void* nl = end == 0 ? nullptr : memrchr(d.data(), '\n', end);
-    begin = nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+    const size_t begin =
+        nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+    const uint64_t index = chunk.lines > n ? chunk.lines - 1 - n : 0;
+    if (unresolved > 0) {
+      // Searches whose look-back ends before this line found nothing.
+      for (auto& [id, s] : streams) {
+        if (!s.resolved && s.latest_begin - begin > m.opt.lookback_bytes) {
+          s.resolved = true;
+          --unresolved;
+        }
+      }
+      if (!in_window && unresolved == 0) break;
+    }
     Peeled p = m.PeelAt(d.substr(begin, end - begin));
-    int64_t us = 0;
-    TimeQuality q = TimeQuality::kNone;
-    const bool timed = m.OwnTime(p, &us, &q);
-    if (timed && !global_done) {
-      m.global_time_us = us;
-      m.global_quality = q;
-      m.have_global_time = true;
-      global_done = true;
-      if (us > last_time_us_) last_time_us_ = us;
-      if (first_time_us_ == 0 || us < first_time_us_) first_time_us_ = us;
-    }
-    auto [it, fresh] = next.try_emplace(p.stream);
-    Impl::Carry& c = it->second;
-    if (fresh) {
-      Impl::Start s = m.FindStart(d, begin, IndexFromEnd(chunk, begin), p);
-      if (s.found && s.in_chunk) {
-        size_t se = d.find('\n', s.pos);
-        if (se == std::string_view::npos) se = d.size();
-        m.DecodeOwn(d, s.pos, se, &c.record);
-        c.record.line = chunk.LineNumber(s.index);
-        c.has_record = true;
-      } else if (s.found) {
-        c.record = m.carry[p.stream].record;
-        c.has_record = true;
-      }
-      auto old = m.carry.find(p.stream);
+    const uint64_t stream = p.stream;
+    auto it = streams.find(stream);
+    if (it == streams.end() && in_window) {
+      it = streams.try_emplace(stream).first;
+      Search& s = it->second;
+      s.latest_n = n;
+      s.latest_begin = begin;
+      s.latest_index = index;
+      auto old = m.carry.find(stream);
       if (old != m.carry.end()) {
-        c.time_us = old->second.time_us;
-        c.time_quality = old->second.time_quality;
+        s.carry.time_us = old->second.time_us;
+        s.carry.time_quality = old->second.time_quality;
+      }
+      const Impl::Memo& memo = m.start_memo[stream];
+      s.memo_valid = memo.seq == m.chunk_seq && memo.pos < begin;
+      if (m.KindOf(d, begin, p) != LineKind::kContinuation) {
+        s.resolved = true;
+        s.start = Impl::Start{true, true, begin, index};
+      } else {
+        ++unresolved;
+      }
+    } else if (it != streams.end() && !it->second.resolved) {
+      Search& s = it->second;
+      const Impl::Memo& memo = m.start_memo[stream];
+      if (s.memo_valid && begin == memo.pos) {
+        s.start = memo.start;
+        s.resolved = true;
+      } else {
+        ++s.same;
+        if (m.KindOf(d, begin, p) != LineKind::kContinuation) {
+          s.start = Impl::Start{true, true, begin, index};
+          s.resolved = true;
+        } else {
+          s.earliest = begin;
+          s.earliest_index = index;
+        }
+      }
+      if (s.resolved) --unresolved;
+    }
+    if (in_window) {
+      Search& s = it->second;
+      if (!global_done || !s.time_done) {
+        int64_t us = 0;
+        TimeQuality q = TimeQuality::kNone;
+        if (m.OwnTime(p, &us, &q)) {
+          if (!global_done) {
+            m.global_time_us = us;
+            m.global_quality = q;
+            m.have_global_time = true;
+            global_done = true;
+            if (us > last_time_us_) last_time_us_ = us;
+            if (first_time_us_ == 0 || us < first_time_us_) first_time_us_ = us;
+          }
+          if (!s.time_done) {
+            s.time_done = true;
+            s.carry.time_us = us;
+            s.carry.time_quality = q;
+          }
+        }
       }
     }
-    if (timed && !time_done[p.stream]) {
-      time_done[p.stream] = true;
-      c.time_us = us;
-      c.time_quality = q;
+    // Searches that reached their bounds found nothing.
+    if (unresolved > 0) {
+      for (auto& [id, s] : streams) {
+        if (!s.resolved && (s.same >= window || n - s.latest_n >= max_visit)) {
+          s.resolved = true;
+          --unresolved;
+        }
+      }
     }
     if (begin == 0) break;
     end = begin - 1;
   }
+  // Searches that reached the chunk start: the stream's carried record, if
+  // any; at the start of the source, a record may begin without a header.
+  std::unordered_map<uint64_t, Impl::Carry> next;
+  for (auto& [stream, s] : streams) {
+    if (!s.resolved) {
+      auto it = m.carry.find(stream);
+      if (it != m.carry.end() && it->second.has_record) {
+        s.start = Impl::Start{true, false, 0, 0};
+      } else if (m.chunk_seq == 0) {
+        s.start = s.earliest ? Impl::Start{true, true, *s.earliest, s.earliest_index}
+                             : Impl::Start{true, true, s.latest_begin, s.latest_index};
+      }
+    }
+    Impl::Carry& c = s.carry;
+    if (s.start.found && s.start.in_chunk) {
+      size_t se = d.find('\n', s.start.pos);
+      if (se == std::string_view::npos) se = d.size();
+      m.DecodeOwn(d, s.start.pos, se, &c.record);
+      c.record.line = chunk.LineNumber(s.start.index);
+      c.has_record = true;
+    } else if (s.start.found) {
+      c.record = m.carry[stream].record;
+      c.has_record = true;
+    }
+    next.emplace(stream, std::move(c));
+  }
   m.carry = std::move(next);
   if (m.carry.size() > 4096) m.carry.clear();
+  // Memos hold positions in this chunk: none is valid in the next one.
+  m.start_memo.clear();
+  m.time_memo.clear();
+  m.any_time_memo = Impl::TimeMemo();
   ++m.chunk_seq;
 }
 

@@ -72,8 +72,14 @@ struct DecoderOptions {
   // Default: null, meaning UTC.
   std::shared_ptr<const TimeZone> zone;
   // How many earlier lines of a stream to search for the start of a record
-  // or for a time to inherit. Default: 512.
+  // or for a time to inherit (and at most 8 times as many lines in all).
+  // Default: 512.
   int lookback_lines = 512;
+  // How far back, in bytes, those searches may go. Bounds the work per
+  // search whatever the interleaving of streams: a stream that never prints
+  // a record header (redis in a compose file) would otherwise have every
+  // search walk 8 * lookback_lines lines. Default: 256 KiB.
+  size_t lookback_bytes = size_t{256} << 10;
 };
 
 // What is known about a source before reading a line of it.

@@ -52,6 +52,10 @@ struct Chunk {
   bool capped = false;                  // data is one line cut at the length cap.
   uint64_t source_bytes = 0;            // Source bytes this chunk consumed.
   uint64_t source_lines = 0;            // Source lines this chunk consumed.
+  bool clean = false;                   // data is known to be valid UTF-8 without NUL bytes
+                                        // (set by whoever checked it, e.g. the pipeline after
+                                        // CheckChunk); the decoder then skips its own
+                                        // per-line checks. False: not known.
 
   // Source line number and byte offset of the line with index k (0-based)
   // that starts at data[begin].

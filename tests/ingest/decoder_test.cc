@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ingest/decoder.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "ingest/path_identity.h"
@@ -223,6 +228,91 @@ TEST(Decoder, ManyCandidatesWithoutHeadersStayBounded) {
   EXPECT_EQ(r.line, 20000u);
   EXPECT_EQ(r.time_quality, TimeQuality::kNone);
   EXPECT_EQ(r.record_line, 1u);  // The first line starts the source's first record.
+}
+
+// Reads text in chunks of chunk_size bytes as the pipeline does (EndChunk
+// after every chunk) and decodes only the lines numbered in wanted, as if
+// only they were candidates. clean: mark every chunk Chunk::clean.
+std::map<uint64_t, LogRecord> DecodeSparse(const std::string& text, size_t chunk_size,
+                                           const DecoderOptions& options,
+                                           const std::set<uint64_t>& wanted, bool clean = false) {
+  std::map<uint64_t, LogRecord> out;
+  auto src = NewMemorySource("sparse.log", text);
+  LineReader::Options ro;
+  ro.chunk_size = chunk_size;
+  LineReader reader(src.get(), ro);
+  Decoder d("sparse.log", options);
+  for (;;) {
+    Result<Chunk> c = reader.Next();
+    if (!c.ok() || c->data.empty()) break;
+    c->clean = clean;
+    ForEachLine(c->data, [&](uint64_t k, size_t begin, size_t end) {
+      if (wanted.count(c->LineNumber(k)) == 0) return;
+      LogRecord r;
+      d.Decode(*c, begin, end, k, &r);
+      out[r.line] = r;
+    });
+    d.EndChunk(*c);
+  }
+  return out;
+}
+
+TEST(Decoder, RecordSearchStopsAtLookbackBytes) {
+  std::string text = "2025-12-07T15:56:23.562782Z [error    ] boom [x]\n";
+  for (int i = 0; i < 40; ++i)
+    text += "  File \"/x.py\", line 1, in f" + std::string(70, '.') + "\n";
+  DecoderOptions o;
+  o.lookback_bytes = 1000;  // About ten of these lines.
+  std::map<uint64_t, LogRecord> r = DecodeSparse(text, size_t{4} << 20, o, {5, 30});
+  EXPECT_TRUE(r.at(5).continuation);
+  EXPECT_EQ(r.at(5).record_line, 1u);
+  EXPECT_EQ(r.at(5).level, Level::kError);
+  // The header is 2900 bytes back: beyond the look-back, the line stands
+  // alone.
+  EXPECT_FALSE(r.at(30).continuation);
+  EXPECT_EQ(r.at(30).record_line, 30u);
+  // With the default look-back it is found.
+  r = DecodeSparse(text, size_t{4} << 20, DecoderOptions(), {30});
+  EXPECT_EQ(r.at(30).record_line, 1u);
+}
+
+// A compose stream that never prints a header (redis, postgres with a custom
+// format) must not cost other streams their open records at chunk ends.
+TEST(Decoder, HeaderlessStreamBesideATracebackAcrossChunks) {
+  std::string text;
+  auto redis = [&](int i) {
+    text += "redis-1              | 1:M 07 Dec 2025 12:00:0" + std::to_string(i % 10) +
+            ".692 * 10000 changes in 60 seconds. Saving...\n";
+  };
+  for (int i = 0; i < 30; ++i) redis(i);
+  text +=
+      "airflow-scheduler-1  | 2025-12-07T12:00:05.000000Z [error    ] Exception when executing "
+      "[airflow.jobs.scheduler_job_runner.SchedulerJobRunner]\n";  // Line 31.
+  text += "airflow-scheduler-1  | Traceback (most recent call last):\n";
+  for (int i = 0; i < 30; ++i) {
+    redis(i);
+    text += "airflow-scheduler-1  |   File \"/opt/airflow/x.py\", line " + std::to_string(i) +
+            ", in run\n";
+  }
+  text +=
+      "airflow-scheduler-1  | jwt.exceptions.InvalidSignatureError: Signature verification "
+      "failed\n";
+  const uint64_t last = static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  // Chunks of about 20 lines: the traceback spans several chunk ends.
+  for (bool clean : {false, true}) {
+    std::map<uint64_t, LogRecord> r =
+        DecodeSparse(text, 2048, DecoderOptions(), {5, 41, last}, clean);
+    EXPECT_TRUE(r.at(last).continuation) << clean;
+    EXPECT_EQ(r.at(last).record_line, 31u) << clean;
+    EXPECT_EQ(r.at(last).level, Level::kError) << clean;
+    EXPECT_EQ(r.at(last).process.component, "scheduler") << clean;
+    EXPECT_EQ(r.at(last).time_us, Utc("2025-12-07T12:00:05Z")) << clean;
+    EXPECT_EQ(r.at(last).time_quality, TimeQuality::kInherited) << clean;
+    // Redis lines have no header: at the start of the source the first one
+    // starts a record.
+    EXPECT_EQ(r.at(5).record_line, 1u) << clean;
+    EXPECT_EQ(r.at(41).process.host, "redis-1") << clean;
+  }
 }
 
 TEST(Decoder, ExplicitZonesAreNeverShiftedByTheZoneOption) {

@@ -111,5 +111,34 @@ TEST(CountNewlines, Counts) {
   EXPECT_EQ(CountNewlines("a\nb\n\n"), 3u);
 }
 
+// The vectorised count works on 16- and 32-byte blocks, summing byte
+// counters every 255 blocks: every length, offset and density must agree
+// with a plain count, including runs of newlines long enough to overflow a
+// byte counter if the sums came late.
+TEST(CountNewlines, AgreesWithAPlainCountAtEveryLengthAndAlignment) {
+  std::string data;
+  uint32_t x = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 1103515245u + 12345u;
+    data.push_back((x >> 16) % 7 == 0 ? '\n' : static_cast<char>('a' + (x >> 20) % 26));
+  }
+  data += std::string(70000, '\n');  // 2187 blocks of 32 bytes, all newlines.
+  data += "tail";
+  auto plain = [](std::string_view s) {
+    uint64_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+  };
+  for (size_t begin : {0, 1, 7, 15, 31, 33}) {
+    for (size_t len :
+         {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255 * 32, 255 * 32 + 1, 9000, 20000, 60000}) {
+      const std::string_view s = std::string_view(data).substr(begin, len);
+      EXPECT_EQ(CountNewlines(s), plain(s)) << begin << "+" << len;
+    }
+    const std::string_view rest = std::string_view(data).substr(begin);
+    EXPECT_EQ(CountNewlines(rest), plain(rest)) << begin;
+  }
+}
+
 }  // namespace
 }  // namespace etiolog::ingest
