@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Workers take inputs in order from a shared counter. For each source of an
-// input a worker sends the writer a Begin message, one Batch per chunk
-// (events plus the checkpoint after the chunk) and an End message with the
-// source's facts. Messages go to the input's slot; the writer drains slot 0,
-// then slot 1, ..., so commits happen in input order. A worker filling a
-// slot the writer has not reached yet waits once the slot holds more than
+// input a worker sends the writer a Begin message, Batches (the events of a
+// run of chunks, at most kBatchEvents events or kBatchBytes of input, plus
+// the checkpoint after them) and an End message with the source's facts. Messages go to the input's
+// slot; the writer drains slot 0, then slot 1, ..., so commits happen in input order. A worker
+// filling a slot the writer has not reached yet waits once the slot holds more than
 // max_buffered_events events; the slot being drained never waits, so the
 // run always progresses. Counters and messages for the run summary are
 // kept per input and merged in input order too.
@@ -29,6 +29,10 @@ namespace etiolog::analyzer {
 namespace {
 
 constexpr int kMaxWarningsPerSource = 3;
+// A batch is sent once it holds this many events or covers this many bytes
+// of input, whichever comes first.
+constexpr size_t kBatchEvents = 1024;
+constexpr uint64_t kBatchBytes = uint64_t{64} << 20;
 
 void ApplyField(const std::string& key, const std::string& value, db::Event* ev) {
   ProcessIdentity& p = ev->record.process;
@@ -93,6 +97,21 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
   auto warn = [&](std::string msg) {
     if (warned++ < kMaxWarningsPerSource) stats->warnings.push_back(name + ": " + std::move(msg));
   };
+  // Events of the chunks read since the last batch was sent, with the
+  // checkpoint after them. One batch is one store transaction: sending one
+  // per chunk cost more than scanning the chunk.
+  Message batch;
+  bool pending = false;
+  uint64_t pending_bytes = 0;
+  auto send = [&]() -> Status {
+    if (!pending) return Status::OK();
+    batch.kind = Message::Kind::kBatch;
+    Status st = emit(std::move(batch));
+    batch = Message();
+    pending = false;
+    pending_bytes = 0;
+    return st;
+  };
   for (;;) {
     Result<ingest::Chunk> next = reader->Next();
     if (!next.ok()) {
@@ -105,7 +124,7 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
       ++stats->sources;
       break;
     }
-    Message batch;
+    const size_t events_before = batch.events.size();
     const ingest::BadBytes bb = ingest::CheckChunk(chunk.data);
     chunk.clean = bb.lines() == 0;
     if (bb.lines() > 0) {
@@ -145,19 +164,24 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
         });
     if (!scan.ok()) {
       stats->errors.push_back(name + ": " + scan.message());
+      batch.events.resize(events_before);  // The chunk was not read completely.
       break;
     }
     decoder.EndChunk(chunk);
     stats->bytes += chunk.source_bytes;
     stats->lines += chunk.source_lines;
-    stats->events += batch.events.size();
+    stats->events += batch.events.size() - events_before;
     last_line = chunk.next_line - 1;
     last_offset = chunk.next_offset;
-    batch.kind = Message::Kind::kBatch;
     batch.checkpoint_offset = chunk.next_offset;
     batch.checkpoint_line = chunk.next_line - 1;
-    ETIOLOG_RETURN_IF_ERROR(emit(std::move(batch)));
+    pending = true;
+    pending_bytes += chunk.source_bytes;
+    if (batch.events.size() >= kBatchEvents || pending_bytes >= kBatchBytes) {
+      ETIOLOG_RETURN_IF_ERROR(send());
+    }
   }
+  ETIOLOG_RETURN_IF_ERROR(send());
   capped = std::max(capped, reader->capped_lines());
   if (bad > 0) {
     warn(std::to_string(bad) + " line(s) with NUL bytes or invalid UTF-8 in total");

@@ -10,8 +10,10 @@
 //     kStartupWindowUs earlier, and names no other pid.
 //   - When a new instance opens after a restart (no stop marker), the
 //     startup events at the end of the old instance (logged after its last
-//     other event) move into the new one: Airflow logs key generation before
-//     its start banner. An instance left empty by the move is deleted.
+//     other event and its last start marker) move into the new one: Airflow
+//     logs key generation before its start banner. A start marker stays with
+//     its instance, and so do the events before it. An instance left empty
+//     by the move is deleted.
 // Instance rows carry raw extents (first/last event time, member count,
 // majority component, first pid); Finalize() turns them into lifetimes.
 //
@@ -203,6 +205,18 @@ struct Extent {
     }
     if (!m.component.empty()) ++votes[m.component];
   }
+
+  // Adds the members of later, which come after this extent's, as Add
+  // would one by one.
+  void Merge(const Extent& later) {
+    events += later.events;
+    if (!first_any_us) first_any_us = later.first_any_us;
+    if (!first_own_us) first_own_us = later.first_own_us;
+    if (later.last_us && (!last_us || *later.last_us > *last_us)) last_us = later.last_us;
+    if (first_pid == 0) first_pid = later.first_pid;
+    if (later.last_pid != 0) last_pid = later.last_pid;
+    for (const auto& [component, n] : later.votes) votes[component] += n;
+  }
 };
 
 // The start marker an instance cites: its first with a time of its own,
@@ -219,6 +233,34 @@ struct StartChoice {
       own_time = m.own_time;
     }
   }
+
+  // Offers the choice among later members, as Offer would one by one.
+  void Merge(const StartChoice& later) {
+    if (later.id == 0) return;
+    if (id == 0 || (later.own_time && !own_time)) *this = later;
+  }
+};
+
+// A run of consecutive members of an instance, in aggregate: the state per
+// instance stays the same size however many events it holds.
+struct Run {
+  Extent extent;
+  StartChoice start;
+  int64_t first_id = 0;  // Row id of its first member; 0 if empty.
+
+  bool empty() const { return extent.events == 0; }
+  template <typename M>
+  void Add(const M& m) {
+    if (first_id == 0) first_id = m.id;
+    extent.Add(m);
+    start.Offer(m);
+  }
+  void Merge(const Run& later) {
+    if (later.empty()) return;
+    if (first_id == 0) first_id = later.first_id;
+    extent.Merge(later.extent);
+    start.Merge(later.start);
+  }
 };
 
 }  // namespace
@@ -227,22 +269,28 @@ struct Timeline::Instance {
   int64_t id = 0;  // 0: none yet.
   int64_t seq = 0;
   int64_t stop_event = 0;
-  bool only_startup = true;   // Only startup events so far.
-  Extent settled;             // Members before the trailing startup events.
-  StartChoice settled_start;  // Start marker among the settled members.
-  std::vector<Member> trailing;
+  bool only_startup = true;  // Only startup events so far.
+  // Members in file order, as three consecutive runs: up to the last
+  // non-startup one; then startup events up to the last start marker (the
+  // instance's own startup); then the startup events after both, which a
+  // restart takes as its prelude.
+  Run settled;
+  Run startup;
+  Run trailing;
   bool dirty = false;
 
   Extent All() const {
-    Extent e = settled;
-    for (const Member& m : trailing) e.Add(m);
-    return e;
+    Run all = settled;
+    all.Merge(startup);
+    all.Merge(trailing);
+    return all.extent;
   }
 
   // The start event to cite, or 0 if the instance has no start marker.
   int64_t StartEvent() const {
-    StartChoice c = settled_start;
-    for (const Member& m : trailing) c.Offer(m);
+    StartChoice c = settled.start;
+    c.Merge(startup.start);
+    c.Merge(trailing.start);
     return c.id;
   }
 };
@@ -352,7 +400,7 @@ Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_vie
   return raw;
 }
 
-Status Timeline::OpenInstance(Stream* s, bool move_trailing) {
+Status Timeline::OpenInstance(Stream* s, Move move) {
   Instance next;
   Instance& old = s->inst;
   next.seq = old.id != 0 ? old.seq + 1 : 0;
@@ -373,20 +421,32 @@ Status Timeline::OpenInstance(Stream* s, bool move_trailing) {
   if (old.id != 0) {
     for (auto& [surface, b] : s->bursts) ETIOLOG_RETURN_IF_ERROR(FlushBurst(&b));
     s->bursts.clear();
-    if (move_trailing && !old.trailing.empty()) {
-      if (!move_event_) {
-        ETIOLOG_RETURN_IF_ERROR(Prepare(db_, "UPDATE events SET instance_id = ? WHERE id = ?",
-                                        "move event", &move_event_));
-      }
-      for (const Member& m : old.trailing) {
-        sqlite3_bind_int64(move_event_.get(), 1, next.id);
-        sqlite3_bind_int64(move_event_.get(), 2, m.id);
-        ETIOLOG_RETURN_IF_ERROR(StepDone(db_, move_event_.get(), "move event"));
-      }
-      next.trailing = std::move(old.trailing);
-      old.trailing.clear();
+    Run moved;
+    if (move == Move::kStartup) {
+      moved = old.startup;
+      old.startup = Run();
     }
-    if (old.settled.events == 0 && old.trailing.empty()) {
+    if (move != Move::kNothing) {
+      moved.Merge(old.trailing);
+      old.trailing = Run();
+    }
+    if (!moved.empty()) {
+      // The events of a stream are stored in file order, so the moved run
+      // is the old instance's events from its first member on.
+      if (!move_event_) {
+        ETIOLOG_RETURN_IF_ERROR(
+            Prepare(db_, "UPDATE events SET instance_id = ? WHERE instance_id = ? AND id >= ?",
+                    "move events", &move_event_));
+      }
+      sqlite3_bind_int64(move_event_.get(), 1, next.id);
+      sqlite3_bind_int64(move_event_.get(), 2, old.id);
+      sqlite3_bind_int64(move_event_.get(), 3, moved.first_id);
+      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, move_event_.get(), "move events"));
+      // Startup events only: the new instance's start marker, placed next,
+      // makes them its startup.
+      next.trailing = moved;
+    }
+    if (old.settled.empty() && old.startup.empty()) {
       // Every event moved to the restart: the old instance never existed.
       if (!delete_instance_) {
         ETIOLOG_RETURN_IF_ERROR(Prepare(db_, "DELETE FROM instances WHERE id = ?",
@@ -416,18 +476,24 @@ Result<Placement> Timeline::Place(const EventFacts& e) {
   }
   Instance& cur = s->inst;
   if (cur.id == 0) {
-    ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, false));
+    ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, Move::kNothing));
   } else {
     bool open_new = cur.stop_event != 0;
+    Move move = Move::kNothing;  // After a stop marker, nothing moves.
     if (e.kind == "process.start" && !open_new) {
       const Extent all = cur.All();
       const std::optional<int64_t> began = all.first_us();
-      const bool same_startup = cur.only_startup &&
-                                (e.pid == 0 || all.last_pid == 0 || e.pid == all.last_pid) &&
-                                (!e.time_us || !began || *e.time_us - *began <= kStartupWindowUs);
-      open_new = !same_startup;
+      const bool in_window =
+          cur.only_startup && (!e.time_us || !began || *e.time_us - *began <= kStartupWindowUs);
+      const bool same_pid = e.pid == 0 || all.last_pid == 0 || e.pid == all.last_pid;
+      open_new = !(in_window && same_pid);
+      // Another pid within the startup window (uvicorn's parent and
+      // worker) is the same startup: all of it moves. A later start is a
+      // restart: it takes the startup events logged since the old
+      // instance's last other event and last start marker.
+      move = in_window ? Move::kStartup : Move::kTrailing;
     }
-    if (open_new) ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, cur.stop_event == 0));
+    if (open_new) ETIOLOG_RETURN_IF_ERROR(OpenInstance(s, move));
   }
   p.instance_id = s->inst.id;
   if (IsFailureKind(e.kind)) {
@@ -474,14 +540,17 @@ void Timeline::Record(const EventFacts& e, const Placement& p, int64_t event_id,
   m.pid = e.pid;
   m.component = std::string(e.component);
   if (e.kind == "process.stop" && inst.stop_event == 0) inst.stop_event = event_id;
-  if (IsStartupKind(e.kind)) {
-    inst.trailing.push_back(std::move(m));
+  if (m.start) {
+    inst.startup.Merge(inst.trailing);
+    inst.startup.Add(m);
+    inst.trailing = Run();
+  } else if (IsStartupKind(e.kind)) {
+    inst.trailing.Add(m);
   } else {
-    for (const Member& t : inst.trailing) {
-      inst.settled.Add(t);
-      inst.settled_start.Offer(t);
-    }
-    inst.trailing.clear();
+    inst.settled.Merge(inst.startup);
+    inst.settled.Merge(inst.trailing);
+    inst.startup = Run();
+    inst.trailing = Run();
     inst.settled.Add(m);
     inst.only_startup = false;
   }

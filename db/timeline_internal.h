@@ -127,7 +127,13 @@ class Timeline {
   // Returns the stream of (source_id, host), creating it (with the format of
   // its first event) if new.
   Result<Stream*> GetStream(int64_t source_id, std::string_view host, std::string_view format);
-  Status OpenInstance(Stream* s, bool move_trailing);
+  // What a new instance takes from the current one of its stream.
+  enum class Move {
+    kNothing,
+    kTrailing,  // The startup events after its last other event and last start marker.
+    kStartup,   // Those, and its startup events up to its last start marker.
+  };
+  Status OpenInstance(Stream* s, Move move);
   Status RebuildStream(int64_t stream_id);
   Status FlushInstance(Instance* inst);
   Status FlushBurst(Burst* b);

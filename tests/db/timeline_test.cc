@@ -141,6 +141,42 @@ TEST_F(TimelineTest, StartupEventsBeforeARestartMoveIntoIt) {
             Int("SELECT id FROM instances WHERE seq = 0"));
 }
 
+// A stream whose matched events are all startup events (a scheduler at
+// WARNING logs only the key warning and its banner) still restarts: each
+// instance keeps its own start marker and what came before it; the key
+// warnings logged after it move to the next start, as the startup events
+// at the end of any instance do. Before, every restart took the whole
+// history along (rewriting every earlier row each time) and the restarts
+// vanished.
+TEST_F(TimelineTest, RestartsOfAStreamWithOnlyStartupEventsStaySeparate) {
+  int64_t src = Source("scheduler.log");
+  std::vector<Ev> evs;
+  for (int k = 0; k < 4; ++k) {
+    const uint64_t o = 100 * static_cast<uint64_t>(k);
+    const int64_t t = 3600 * k;
+    evs.push_back({o + 10, "key.generated", t, "sched-1", 0, "", "scheduler"});
+    evs.push_back({o + 20, "process.start", t + 1, "sched-1", 0, "", "scheduler"});
+  }
+  evs.push_back({400, "key.generated", 14400, "sched-1", 0, "", "scheduler"});
+  Append(src, evs);
+  ASSERT_OK(store_->BuildTimeline());
+  EXPECT_EQ(Int("SELECT count(*) FROM instances"), 4);
+  EXPECT_EQ(Int("SELECT count(*) FROM restarts"), 3);
+  // The warning before each start, the start; the last warning stays.
+  EXPECT_EQ(Text("SELECT group_concat(events, ',') FROM (SELECT events FROM instances ORDER BY "
+                 "seq)"),
+            "2,2,2,3");
+  for (int k = 0; k < 4; ++k) {
+    const std::string seq = std::to_string(k);
+    EXPECT_EQ(Int("SELECT first_us FROM instances WHERE seq = " + seq), 3600 * k * kSec) << k;
+    EXPECT_EQ(Int("SELECT e.offset FROM instances i JOIN events e ON e.id = i.start_event_id "
+                  "WHERE i.seq = " +
+                  seq),
+              100 * k + 20)
+        << k;
+  }
+}
+
 TEST_F(TimelineTest, AnInstanceLeftEmptyByTheMoveDisappearsAndSeqIsRenumbered) {
   int64_t src = Source("api.log");
   // Parent and worker starts of one uvicorn: a second pid opens an instance
