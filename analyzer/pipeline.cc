@@ -125,7 +125,7 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
       break;
     }
     const size_t events_before = batch.events.size();
-    const ingest::BadBytes bb = ingest::CheckChunk(chunk.data);
+    const ingest::BadBytes bb = ingest::CheckChunk(chunk.data, chunk.nul_free);
     chunk.clean = bb.lines() == 0;
     if (bb.lines() > 0) {
       bad += bb.lines();
@@ -148,6 +148,13 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
     Status scan = matcher.Scan(
         chunk.data, scratch, [&](size_t begin, size_t end, const std::vector<int>& atoms) {
           ++stats->candidates;
+          // Count on from the previous candidate, or from the nearest line
+          // mark if that is closer.
+          if (chunk.line_marks != nullptr &&
+              begin / ingest::kLineMarkBytes > counted_to / ingest::kLineMarkBytes) {
+            counted_to = begin / ingest::kLineMarkBytes * ingest::kLineMarkBytes;
+            index = chunk.line_marks[begin / ingest::kLineMarkBytes];
+          }
           index += ingest::CountNewlines(chunk.data.substr(counted_to, begin - counted_to));
           counted_to = begin;
           decoder.Decode(chunk, begin, end, index, &record);

@@ -19,49 +19,61 @@ namespace etiolog::ingest {
 
 namespace {
 
-// Counts c in [p, end) a byte at a time.
-uint64_t CountByteScalar(const char* p, const char* end, char c) {
+// Each kernel counts '\n' in [p, end) and ORs into *nul whether the range
+// holds a NUL byte, in one pass.
+
+uint64_t CountScalar(const char* p, const char* end, bool* nul) {
   uint64_t n = 0;
-  for (; p < end; ++p) n += *p == c;
+  bool z = false;
+  for (; p < end; ++p) {
+    n += *p == '\n';
+    z |= *p == '\0';
+  }
+  *nul = *nul || z;
   return n;
 }
 
-using CountFn = uint64_t (*)(const char*, const char*, char);
+using CountFn = uint64_t (*)(const char*, const char*, bool*);
 
 #if defined(__x86_64__)
 
 // SSE2 (every x86-64 CPU): compare 16 bytes at a time and subtract the
 // 0/-1 masks from byte counters, which psadbw sums every 255 blocks before
 // they could overflow. No per-line call, no popcnt needed.
-uint64_t CountByteSse2(const char* p, const char* end, char c) {
-  const __m128i needle = _mm_set1_epi8(c);
+uint64_t CountSse2(const char* p, const char* end, bool* nul) {
+  const __m128i newline = _mm_set1_epi8('\n');
   const __m128i zero = _mm_setzero_si128();
+  __m128i zeros = _mm_setzero_si128();
   uint64_t n = 0;
   while (end - p >= 16) {
     const size_t blocks = std::min<size_t>(static_cast<size_t>(end - p) / 16, 255);
     __m128i acc = _mm_setzero_si128();
     for (size_t i = 0; i < blocks; ++i, p += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, needle));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, newline));
+      zeros = _mm_or_si128(zeros, _mm_cmpeq_epi8(v, zero));
     }
     const __m128i sums = _mm_sad_epu8(acc, zero);
     n += static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
          static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
   }
-  return n + CountByteScalar(p, end, c);
+  *nul = *nul || _mm_movemask_epi8(zeros) != 0;
+  return n + CountScalar(p, end, nul);
 }
 
 // The same with 32-byte AVX2 vectors, chosen at run time.
-__attribute__((target("avx2"))) uint64_t CountByteAvx2(const char* p, const char* end, char c) {
-  const __m256i needle = _mm256_set1_epi8(c);
+__attribute__((target("avx2"))) uint64_t CountAvx2(const char* p, const char* end, bool* nul) {
+  const __m256i newline = _mm256_set1_epi8('\n');
   const __m256i zero = _mm256_setzero_si256();
+  __m256i zeros = _mm256_setzero_si256();
   uint64_t n = 0;
   while (end - p >= 32) {
     const size_t blocks = std::min<size_t>(static_cast<size_t>(end - p) / 32, 255);
     __m256i acc = _mm256_setzero_si256();
     for (size_t i = 0; i < blocks; ++i, p += 32) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(v, needle));
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(v, newline));
+      zeros = _mm256_or_si256(zeros, _mm256_cmpeq_epi8(v, zero));
     }
     const __m256i sums = _mm256_sad_epu8(acc, zero);
     n += static_cast<uint64_t>(_mm256_extract_epi64(sums, 0)) +
@@ -69,25 +81,30 @@ __attribute__((target("avx2"))) uint64_t CountByteAvx2(const char* p, const char
          static_cast<uint64_t>(_mm256_extract_epi64(sums, 2)) +
          static_cast<uint64_t>(_mm256_extract_epi64(sums, 3));
   }
-  return n + CountByteSse2(p, end, c);
+  *nul = *nul || !_mm256_testz_si256(zeros, zeros);
+  return n + CountSse2(p, end, nul);
 }
 
 CountFn PickCount() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") ? CountByteAvx2 : CountByteSse2;
+  return __builtin_cpu_supports("avx2") ? CountAvx2 : CountSse2;
 }
 
 #else
 
-CountFn PickCount() { return CountByteScalar; }
+CountFn PickCount() { return CountScalar; }
 
 #endif
 
+const CountFn kCount = PickCount();
+
 }  // namespace
 
-uint64_t CountNewlines(std::string_view data) {
-  static const CountFn count = PickCount();
-  return count(data.data(), data.data() + data.size(), '\n');
+uint64_t CountNewlines(std::string_view data, bool* has_nul) {
+  bool nul = false;
+  const uint64_t n = kCount(data.data(), data.data() + data.size(), &nul);
+  if (has_nul != nullptr) *has_nul = nul;
+  return n;
 }
 
 LineReader::LineReader(Source* src, const Options& options)
@@ -166,7 +183,20 @@ Result<Chunk> LineReader::Next() {
     } else {
       chunk.data = std::string_view(buf_.get(), last);
       begin_ = last;
-      chunk.lines = CountNewlines(chunk.data);
+      // One pass: the line count, the marks, and whether there is a NUL.
+      const size_t marks = (last + kLineMarkBytes - 1) / kLineMarkBytes;
+      if (line_marks_.size() < marks) line_marks_.resize(marks);
+      uint64_t lines = 0;
+      bool nul = false;
+      for (size_t m = 0; m < marks; ++m) {
+        line_marks_[m] = static_cast<uint32_t>(lines);
+        bool block_nul = false;
+        lines += CountNewlines(chunk.data.substr(m * kLineMarkBytes, kLineMarkBytes), &block_nul);
+        nul = nul || block_nul;
+      }
+      chunk.lines = lines;
+      chunk.line_marks = line_marks_.data();
+      chunk.nul_free = !nul;
     }
     next_line_ += chunk.lines;
     chunk.next_line = next_line_;

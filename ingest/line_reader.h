@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "ingest/source.h"
 #include "ingest/status.h"
@@ -41,6 +42,9 @@ struct LineOrigin {
 // first_line + k at offset + (its position in data). A chunk produced by an
 // unwrapping reader (ingest/framing.h) holds transformed text instead, and
 // origins[k] locates its line k in the source.
+// Granularity of Chunk::line_marks.
+inline constexpr size_t kLineMarkBytes = size_t{64} << 10;
+
 struct Chunk {
   std::string_view data;                // Valid until the next Next() of its reader.
   uint64_t offset = 0;                  // Source byte offset of the chunk's first line.
@@ -52,10 +56,15 @@ struct Chunk {
   bool capped = false;                  // data is one line cut at the length cap.
   uint64_t source_bytes = 0;            // Source bytes this chunk consumed.
   uint64_t source_lines = 0;            // Source lines this chunk consumed.
-  bool clean = false;                   // data is known to be valid UTF-8 without NUL bytes
-                                        // (set by whoever checked it, e.g. the pipeline after
-                                        // CheckChunk); the decoder then skips its own
-                                        // per-line checks. False: not known.
+  // Lines before each block of kLineMarkBytes bytes of data: line_marks[i]
+  // counts the '\n' in data[0, i * kLineMarkBytes). Null if not computed.
+  // Lets a line's index be counted from the nearest mark.
+  const uint32_t* line_marks = nullptr;
+  bool nul_free = false;  // data is known to hold no NUL byte.
+  // data is known to be valid UTF-8 without NUL bytes (set by whoever
+  // checked it, e.g. the pipeline after CheckChunk); the decoder then skips
+  // its own per-line checks. False: not known.
+  bool clean = false;
 
   // Source line number and byte offset of the line with index k (0-based)
   // that starts at data[begin].
@@ -108,9 +117,10 @@ class LineReader final : public ChunkReader {
   Source* src_;
   Options options_;
   std::unique_ptr<char[]> buf_;
-  size_t begin_ = 0;            // First unreturned byte in buf_.
-  size_t end_ = 0;              // One past the last valid byte in buf_.
-  uint64_t source_offset_ = 0;  // Source offset of buf_[end_].
+  std::vector<uint32_t> line_marks_;  // Chunk::line_marks of the last chunk.
+  size_t begin_ = 0;                  // First unreturned byte in buf_.
+  size_t end_ = 0;                    // One past the last valid byte in buf_.
+  uint64_t source_offset_ = 0;        // Source offset of buf_[end_].
   uint64_t next_line_ = 1;
   uint64_t capped_lines_ = 0;
   bool eof_ = false;
@@ -118,8 +128,9 @@ class LineReader final : public ChunkReader {
   Status pending_error_;   // A read failure not yet reported.
 };
 
-// Counts '\n' in data. Fast (vectorised by the compiler's memchr).
-uint64_t CountNewlines(std::string_view data);
+// Counts '\n' in data, with SIMD (no call per line). If has_nul is not
+// null, also tells whether data holds a NUL byte, in the same pass.
+uint64_t CountNewlines(std::string_view data, bool* has_nul = nullptr);
 
 // Calls fn(index, begin, end) for each line of data, in order: index counts
 // from 0, [begin, end) excludes the '\n' (the last line may lack one).

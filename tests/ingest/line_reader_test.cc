@@ -106,6 +106,34 @@ TEST(OpenFileSource, MissingFileNamesPath) {
   EXPECT_NE(r.status().message().find("/nonexistent/etiolog/x.log"), std::string::npos);
 }
 
+// Line marks let the pipeline find a candidate's line index by counting
+// from the nearest 64 KiB mark; nul_free lets CheckChunk skip its NUL scan.
+TEST(LineReader, LineMarksCountTheLinesBeforeEachBlockAndNulIsNoticed) {
+  std::string data;
+  for (int i = 0; data.size() < 3 * kLineMarkBytes + 1000; ++i) {
+    data += "line " + std::to_string(i) + std::string(static_cast<size_t>(i % 97), 'x') + "\n";
+  }
+  auto src = NewMemorySource("marks.log", data);
+  LineReader reader(src.get());
+  Result<Chunk> c = reader.Next();
+  ASSERT_OK(c);
+  ASSERT_NE(c->line_marks, nullptr);
+  EXPECT_TRUE(c->nul_free);
+  for (size_t m = 0; m * kLineMarkBytes < c->data.size(); ++m) {
+    EXPECT_EQ(c->line_marks[m], CountNewlines(c->data.substr(0, m * kLineMarkBytes))) << m;
+  }
+  std::string with_nul = data;
+  with_nul[2 * kLineMarkBytes + 5] = '\0';
+  auto src2 = NewMemorySource("nul.log", with_nul);
+  LineReader reader2(src2.get());
+  Result<Chunk> c2 = reader2.Next();
+  ASSERT_OK(c2);
+  EXPECT_FALSE(c2->nul_free);
+  bool nul = false;
+  EXPECT_EQ(CountNewlines(with_nul, &nul), CountNewlines(data));
+  EXPECT_TRUE(nul);
+}
+
 TEST(CountNewlines, Counts) {
   EXPECT_EQ(CountNewlines(""), 0u);
   EXPECT_EQ(CountNewlines("a\nb\n\n"), 3u);
