@@ -3,12 +3,14 @@
 // Workers take inputs in order from a shared counter. For each source of an
 // input a worker sends the writer a Begin message, Batches (the events of a
 // run of chunks, at most kBatchEvents events or kBatchBytes of input, plus
-// the checkpoint after them) and an End message with the source's facts. Messages go to the input's
-// slot; the writer drains slot 0, then slot 1, ..., so commits happen in input order. A worker
-// filling a slot the writer has not reached yet waits once the slot holds more than
-// max_buffered_events events; the slot being drained never waits, so the
-// run always progresses. Counters and messages for the run summary are
-// kept per input and merged in input order too.
+// the checkpoint after them) and an End message with the source's facts.
+// Messages go to the input's slot; the writer drains slot 0, then slot 1,
+// ..., so commits happen in input order. A worker waits while its slot
+// holds more than max_buffered_bytes of events (the writer is draining it,
+// or will), and, if the writer has not reached its slot yet, while all such
+// slots together do; the writer always drains the slot it is at, so the run
+// always progresses and memory stays bounded. Counters and messages for the
+// run summary are kept per input and merged in input order too.
 
 #include "analyzer/pipeline.h"
 
@@ -47,6 +49,17 @@ void ApplyField(const std::string& key, const std::string& value, db::Event* ev)
   } else if (key == "surface") {
     ev->surface = value;
   }
+}
+
+// Approximate heap and inline bytes of an event.
+size_t EventBytes(const db::Event& e) {
+  const LogRecord& r = e.record;
+  size_t n = sizeof(db::Event) + r.text.capacity() + r.message.capacity() + r.logger.capacity() +
+             r.format.capacity() + r.process.host.capacity() + r.process.component.capacity() +
+             e.kind.capacity() + e.rule.capacity() + e.surface.capacity() + e.severity.capacity();
+  for (const auto& [k, v] : r.fields) n += 2 * sizeof(std::string) + k.capacity() + v.capacity();
+  for (const auto& [k, v] : e.captures) n += 2 * sizeof(std::string) + k.capacity() + v.capacity();
+  return n;
 }
 
 struct Message {
@@ -289,15 +302,17 @@ Status Pipeline::Ingest(ingest::Source* src, IngestStats* stats, const ProcessId
 Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* stats) {
   struct Slot {
     std::deque<Message> queue;
-    size_t buffered_events = 0;
+    std::deque<size_t> queue_bytes;  // EventBytes of each queued message.
+    size_t buffered_bytes = 0;
     bool done = false;
     IngestStats stats;
   };
   std::vector<Slot> slots(inputs.size());
   std::mutex mu;
   std::condition_variable cv;
-  size_t head = 0;        // The slot the writer drains.
-  size_t next_input = 0;  // The next input a worker takes.
+  size_t head = 0;         // The slot the writer drains.
+  size_t total_bytes = 0;  // buffered_bytes of all slots.
+  size_t next_input = 0;   // The next input a worker takes.
   bool abort = false;
 
   auto worker = [&]() {
@@ -311,12 +326,18 @@ Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* 
       }
       Slot& slot = slots[i];
       EmitFn emit = [&](Message&& m) -> Status {
+        size_t bytes = 0;
+        for (const db::Event& e : m.events) bytes += EventBytes(e);
         std::unique_lock<std::mutex> lock(mu);
+        const size_t limit = options_.max_buffered_bytes;
         cv.wait(lock, [&] {
-          return abort || i == head || slot.buffered_events <= options_.max_buffered_events;
+          return abort || (slot.buffered_bytes <= limit &&
+                           (i == head || total_bytes - slots[head].buffered_bytes <= limit));
         });
         if (abort) return Status::Internal("ingestion aborted");
-        slot.buffered_events += m.events.size();
+        slot.buffered_bytes += bytes;
+        total_bytes += bytes;
+        slot.queue_bytes.push_back(bytes);
         slot.queue.push_back(std::move(m));
         cv.notify_all();
         return Status::OK();
@@ -355,7 +376,9 @@ Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* 
       }
       m = std::move(slot.queue.front());
       slot.queue.pop_front();
-      slot.buffered_events -= m.events.size();
+      slot.buffered_bytes -= slot.queue_bytes.front();
+      total_bytes -= slot.queue_bytes.front();
+      slot.queue_bytes.pop_front();
       cv.notify_all();
     }
     failure = writer.Apply(std::move(m));

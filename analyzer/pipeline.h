@@ -12,8 +12,8 @@
 // thread, commits to the store (which is single-threaded) in input order:
 // the events of input i are committed before those of input i+1, whatever
 // thread finished first, so store ids and every result derived from them
-// do not depend on timing. A worker that runs ahead buffers a bounded
-// amount of events and then waits for the writer.
+// do not depend on timing. A worker that runs ahead of the writer queues a
+// bounded amount of events and then waits for it.
 //
 // Bad input never stops the run: a source that cannot be opened or fails
 // mid-way keeps the events committed before the failure and is listed in
@@ -45,9 +45,11 @@ struct IngestOptions {
   ingest::LineReader::Options reader;  // Chunk size (= line length cap).
   // Worker threads reading inputs. Default: 0, one per hardware thread.
   int jobs = 0;
-  // Events a worker may hold for an input the writer has not reached yet
-  // before it waits. Default: 65536.
-  size_t max_buffered_events = 65536;
+  // Memory (approximate bytes of events) a worker may queue for the writer
+  // before it waits: for its own input, and, for an input the writer has
+  // not reached yet, for all such inputs together. Bounds memory whatever
+  // the number of inputs and events. Default: 8 MiB.
+  size_t max_buffered_bytes = size_t{8} << 20;
 };
 
 // Counters for the run summary. Sums over all sources ingested.

@@ -84,7 +84,7 @@ TEST_F(PipelineTest, ResultsDoNotDependOnThreads) {
   for (int jobs : {2, 4}) {
     IngestOptions many;
     many.jobs = jobs;
-    many.max_buffered_events = 10;  // Force workers ahead of the writer to wait.
+    many.max_buffered_bytes = 10000;  // Force workers ahead of the writer to wait.
     IngestStats sn;
     EXPECT_EQ(Run(many, &sn), serial) << jobs;
     EXPECT_EQ(sn.events, s1.events);
