@@ -138,8 +138,13 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
       break;
     }
     const size_t events_before = batch.events.size();
-    const ingest::BadBytes bb = ingest::CheckChunk(chunk.data, chunk.nul_free);
-    chunk.clean = bb.lines() == 0;
+    // LineReader checked plain chunks as it read them; others are checked
+    // here.
+    ingest::BadBytes bb;
+    if (!chunk.clean) {
+      bb = ingest::CheckChunk(chunk.data);
+      chunk.clean = bb.lines() == 0;
+    }
     if (bb.lines() > 0) {
       bad += bb.lines();
       const size_t line_begin =

@@ -15,6 +15,8 @@
 #include <immintrin.h>
 #endif
 
+#include "ingest/text.h"
+
 namespace etiolog::ingest {
 
 namespace {
@@ -116,17 +118,46 @@ LineReader::LineReader(Source* src, const Options& options)
 
 LineReader::~LineReader() = default;
 
+// Marks the bytes buf_[end_ - n, end_) just read: their newlines (per block
+// of kLineMarkBytes), whether they hold a NUL, and the UTF-8 validity of the
+// lines they complete. Done right after each read, while the bytes are in
+// the cache.
+void LineReader::Account(size_t n) {
+  const size_t from = end_ - n;
+  const char* buf = buf_.get();
+  for (size_t pos = from; pos < end_;) {
+    const size_t block = pos / kLineMarkBytes;
+    const size_t stop = std::min(end_, (block + 1) * kLineMarkBytes);
+    if (block_lines_.size() <= block) block_lines_.resize(block + 1, 0);
+    bool nul = false;
+    block_lines_[block] += CountNewlines(std::string_view(buf + pos, stop - pos), &nul);
+    has_nul_ = has_nul_ || nul;
+    pos = stop;
+  }
+  // A newline never falls inside a UTF-8 sequence, so validating up to the
+  // last one validates whole lines.
+  const void* nl = memrchr(buf + from, '\n', n);
+  if (nl != nullptr) {
+    const size_t to = static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
+    utf8_ok_ = utf8_ok_ && IsValidUtf8(std::string_view(buf + lines_end_, to - lines_end_));
+    lines_end_ = to;
+  }
+}
+
 Result<Chunk> LineReader::Next() {
   const size_t cap = options_.chunk_size;
   for (;;) {
     // Compact, then fill.
-    if (begin_ > 0) {
-      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    }
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    block_lines_.assign(block_lines_.size(), 0);
+    has_nul_ = false;
+    utf8_ok_ = true;
+    lines_end_ = 0;
+    if (end_ > 0) Account(end_);
     while (!eof_ && end_ < cap) {
-      Result<size_t> r = src_->Read(buf_.get() + end_, cap - end_);
+      Result<size_t> r = src_->Read(buf_.get() + end_, std::min(cap - end_, kReadSize));
       if (!r.ok()) {
         // Hand out the complete lines already read; the error comes next.
         pending_error_ = r.status();
@@ -139,6 +170,7 @@ Result<Chunk> LineReader::Next() {
       }
       end_ += *r;
       source_offset_ += *r;
+      Account(*r);
     }
     if (!pending_error_.ok() && end_ == 0) return pending_error_;
     const uint64_t chunk_offset = source_offset_ - end_;
@@ -159,10 +191,8 @@ Result<Chunk> LineReader::Next() {
     }
     if (end_ == 0) return Chunk{{}, chunk_offset, next_line_, 0, nullptr, chunk_offset, next_line_};
 
-    // Find the last newline.
-    const void* nl = memrchr(buf_.get(), '\n', end_);
-    const size_t last =
-        nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
+    // Up to the last newline: lines_end_, which Account found.
+    const size_t last = lines_end_;
     Chunk chunk;
     chunk.offset = chunk_offset;
     chunk.first_line = next_line_;
@@ -183,20 +213,20 @@ Result<Chunk> LineReader::Next() {
     } else {
       chunk.data = std::string_view(buf_.get(), last);
       begin_ = last;
-      // One pass: the line count, the marks, and whether there is a NUL.
+      // The bytes after the last newline hold none, so the blocks' counts
+      // are the chunk's.
       const size_t marks = (last + kLineMarkBytes - 1) / kLineMarkBytes;
       if (line_marks_.size() < marks) line_marks_.resize(marks);
       uint64_t lines = 0;
-      bool nul = false;
       for (size_t m = 0; m < marks; ++m) {
         line_marks_[m] = static_cast<uint32_t>(lines);
-        bool block_nul = false;
-        lines += CountNewlines(chunk.data.substr(m * kLineMarkBytes, kLineMarkBytes), &block_nul);
-        nul = nul || block_nul;
+        lines += block_lines_[m];
       }
       chunk.lines = lines;
       chunk.line_marks = line_marks_.data();
-      chunk.nul_free = !nul;
+      // A NUL after the last newline makes this false too: the caller then
+      // checks the chunk itself, which is only slower.
+      chunk.clean = utf8_ok_ && !has_nul_;
     }
     next_line_ += chunk.lines;
     chunk.next_line = next_line_;

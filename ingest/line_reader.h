@@ -60,10 +60,9 @@ struct Chunk {
   // counts the '\n' in data[0, i * kLineMarkBytes). Null if not computed.
   // Lets a line's index be counted from the nearest mark.
   const uint32_t* line_marks = nullptr;
-  bool nul_free = false;  // data is known to hold no NUL byte.
-  // data is known to be valid UTF-8 without NUL bytes (set by whoever
-  // checked it, e.g. the pipeline after CheckChunk); the decoder then skips
-  // its own per-line checks. False: not known.
+  // data is known to be valid UTF-8 without NUL bytes: LineReader checks
+  // as it reads, the pipeline after CheckChunk. The decoder then skips its
+  // own per-line checks. False: not known (or not clean).
   bool clean = false;
 
   // Source line number and byte offset of the line with index k (0-based)
@@ -114,13 +113,26 @@ class LineReader final : public ChunkReader {
   uint64_t bytes_read() const { return source_offset_; }
 
  private:
+  // Reads are at most this large, so that counting and checking the bytes
+  // just read finds them in the cache.
+  static constexpr size_t kReadSize = size_t{256} << 10;
+
+  void Account(size_t n);
+
   Source* src_;
   Options options_;
   std::unique_ptr<char[]> buf_;
   std::vector<uint32_t> line_marks_;  // Chunk::line_marks of the last chunk.
-  size_t begin_ = 0;                  // First unreturned byte in buf_.
-  size_t end_ = 0;                    // One past the last valid byte in buf_.
-  uint64_t source_offset_ = 0;        // Source offset of buf_[end_].
+  // What Account found in buf_[0, end_): newlines per kLineMarkBytes block,
+  // a NUL, and whether the lines up to lines_end_ (just after the last
+  // newline) are valid UTF-8.
+  std::vector<uint64_t> block_lines_;
+  bool has_nul_ = false;
+  bool utf8_ok_ = true;
+  size_t lines_end_ = 0;
+  size_t begin_ = 0;            // First unreturned byte in buf_.
+  size_t end_ = 0;              // One past the last valid byte in buf_.
+  uint64_t source_offset_ = 0;  // Source offset of buf_[end_].
   uint64_t next_line_ = 1;
   uint64_t capped_lines_ = 0;
   bool eof_ = false;

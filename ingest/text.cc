@@ -56,12 +56,13 @@ bool IsCleanText(std::string_view text) {
          simdjson::validate_utf8(text.data(), text.size());
 }
 
-BadBytes CheckChunk(std::string_view data, bool known_nul_free) {
+bool IsValidUtf8(std::string_view text) {
+  return simdjson::validate_utf8(text.data(), text.size());
+}
+
+BadBytes CheckChunk(std::string_view data) {
   BadBytes out;
-  if (data.empty()) return out;
-  if (known_nul_free ? simdjson::validate_utf8(data.data(), data.size()) : IsCleanText(data)) {
-    return out;
-  }
+  if (data.empty() || IsCleanText(data)) return out;
   ForEachLine(data, [&](uint64_t k, size_t pos, size_t e) {
     std::string_view line = data.substr(pos, e - pos);
     const void* nul = std::memchr(line.data(), 0, line.size());

@@ -34,13 +34,15 @@ struct BadBytes {
 };
 
 // Checks data (whole lines). The clean case costs one vectorised UTF-8
-// validation and one memchr over data (none if known_nul_free: the caller
-// knows data holds no NUL, as LineReader tells with Chunk::nul_free); only a
-// dirty run is walked line by line.
-BadBytes CheckChunk(std::string_view data, bool known_nul_free = false);
+// validation and one memchr over data; only a dirty run is walked line by
+// line.
+BadBytes CheckChunk(std::string_view data);
 
 // True if text is valid UTF-8 without NUL bytes.
 bool IsCleanText(std::string_view text);
+
+// True if text is valid UTF-8 (NUL bytes allowed). Vectorised.
+bool IsValidUtf8(std::string_view text);
 
 // Copy of text with NUL bytes removed and each invalid UTF-8 sequence
 // replaced by U+FFFD.

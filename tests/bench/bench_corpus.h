@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ingest/line_reader.h"
+#include "ingest/text.h"
 
 namespace etiolog::bench {
 
@@ -31,6 +32,12 @@ namespace etiolog::bench {
 inline std::string& Corpus() {
   static std::string corpus;
   return corpus;
+}
+
+// The file it was loaded from (all of it, not only the loaded part).
+inline std::string& CorpusPath() {
+  static std::string path;
+  return path;
 }
 
 // Removes --corpus=FILE and --corpus_bytes=N from argv (Google Benchmark
@@ -67,6 +74,7 @@ inline bool LoadCorpus(int* argc, char** argv) {
                  std::strerror(errno));
     return false;
   }
+  CorpusPath() = path;
   std::string& c = Corpus();
   c.resize(limit);
   in.read(c.data(), static_cast<std::streamsize>(limit));
@@ -106,6 +114,7 @@ inline std::vector<ingest::Chunk> CorpusChunks(size_t chunk_size = size_t{4} << 
     c.next_line = line;
     c.source_bytes = c.data.size();
     c.source_lines = c.lines;
+    c.clean = ingest::CheckChunk(c.data).lines() == 0;  // As the pipeline marks it.
     chunks.push_back(c);
     pos = end;
   }

@@ -107,31 +107,55 @@ TEST(OpenFileSource, MissingFileNamesPath) {
 }
 
 // Line marks let the pipeline find a candidate's line index by counting
-// from the nearest 64 KiB mark; nul_free lets CheckChunk skip its NUL scan.
-TEST(LineReader, LineMarksCountTheLinesBeforeEachBlockAndNulIsNoticed) {
+// from the nearest 64 KiB mark; clean (valid UTF-8, no NUL), checked as the
+// bytes are read, lets it skip CheckChunk.
+TEST(LineReader, LineMarksAndCleanlinessAreFoundAsTheBytesAreRead) {
   std::string data;
-  for (int i = 0; data.size() < 3 * kLineMarkBytes + 1000; ++i) {
+  for (int i = 0; data.size() < 6 * kLineMarkBytes + 1000; ++i) {
     data += "line " + std::to_string(i) + std::string(static_cast<size_t>(i % 97), 'x') + "\n";
   }
-  auto src = NewMemorySource("marks.log", data);
-  LineReader reader(src.get());
-  Result<Chunk> c = reader.Next();
-  ASSERT_OK(c);
-  ASSERT_NE(c->line_marks, nullptr);
-  EXPECT_TRUE(c->nul_free);
-  for (size_t m = 0; m * kLineMarkBytes < c->data.size(); ++m) {
-    EXPECT_EQ(c->line_marks[m], CountNewlines(c->data.substr(0, m * kLineMarkBytes))) << m;
+  // A two-byte character across the boundary between two reads (256 KiB).
+  const size_t split = (size_t{256} << 10) - 1;
+  data.replace(split, 2, "\xc3\xa9");
+  data += std::string(200000, 'y') + "\n";  // A line across reads.
+  // Whether the first chunk of text is marked clean.
+  auto clean = [](const std::string& text) {
+    auto src = NewMemorySource("marks.log", text);
+    LineReader reader(src.get());
+    Result<Chunk> c = reader.Next();
+    EXPECT_OK(c);
+    return c.ok() && c->clean;
+  };
+  {
+    auto src = NewMemorySource("marks.log", data);
+    LineReader reader(src.get());
+    Result<Chunk> next = reader.Next();
+    ASSERT_OK(next);
+    const Chunk& c = *next;
+    ASSERT_NE(c.line_marks, nullptr);
+    EXPECT_TRUE(c.clean);
+    EXPECT_EQ(c.data.size(), data.size());
+    EXPECT_EQ(c.lines, CountNewlines(data));
+    for (size_t m = 0; m * kLineMarkBytes < c.data.size(); ++m) {
+      EXPECT_EQ(c.line_marks[m], CountNewlines(c.data.substr(0, m * kLineMarkBytes))) << m;
+    }
   }
-  std::string with_nul = data;
-  with_nul[2 * kLineMarkBytes + 5] = '\0';
-  auto src2 = NewMemorySource("nul.log", with_nul);
-  LineReader reader2(src2.get());
-  Result<Chunk> c2 = reader2.Next();
-  ASSERT_OK(c2);
-  EXPECT_FALSE(c2->nul_free);
-  bool nul = false;
-  EXPECT_EQ(CountNewlines(with_nul, &nul), CountNewlines(data));
-  EXPECT_TRUE(nul);
+  {
+    std::string with_nul = data;
+    with_nul[2 * kLineMarkBytes + 5] = '\0';
+    EXPECT_FALSE(clean(with_nul));
+    bool nul = false;
+    EXPECT_EQ(CountNewlines(with_nul, &nul), CountNewlines(data));
+    EXPECT_TRUE(nul);
+  }
+  {
+    std::string bad = data;
+    bad[split] = '\xff';
+    EXPECT_FALSE(clean(bad));
+    bad = data;
+    bad[data.size() - 10] = '\xc3';  // In the long last line, read last.
+    EXPECT_FALSE(clean(bad));
+  }
 }
 
 TEST(CountNewlines, Counts) {
