@@ -34,8 +34,9 @@
 // record began. Starts are lines with a header of a known format, plus a few
 // shapes that begin records without one ("Simple auth manager | ...",
 // the Airflow ASCII banner, a Python warnings line). The search looks back
-// at most DecoderOptions::lookback_lines; what the previous chunk left open
-// is carried over, per stream. A structlog event spanning lines names its
+// at most DecoderOptions::lookback_lines lines of the stream and
+// lookback_bytes bytes; what the previous chunk left open is carried over,
+// per stream. A structlog event spanning lines names its
 // logger on its last line; the header and its continuations look forward
 // for it within the chunk (64 lines at most).
 //
