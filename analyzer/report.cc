@@ -151,10 +151,14 @@ RunSummary Redacted(const RunSummary& in, const rules::Matcher* m) {
 
 // The facts shown: the detect row without those that are fields of their
 // own (surface, confidence) or only identify the finding (scope*).
-std::vector<std::pair<std::string, std::string>> ShownFacts(const Finding& f) {
+// Facts without a value say nothing to a reader; JSON keeps them (its
+// shape is a contract).
+std::vector<std::pair<std::string, std::string>> ShownFacts(const Finding& f,
+                                                            bool keep_empty = false) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [name, value] : f.facts) {
     if (name == "surface" || name == "confidence" || name.rfind("scope", 0) == 0) continue;
+    if (value.empty() && !keep_empty) continue;
     out.emplace_back(name, value);
   }
   return out;
@@ -428,7 +432,6 @@ void MdNote(std::ostringstream& out, const Finding& f, const std::string& h) {
       << "| " << MdText(f.cause) << " | " << (f.surface.empty() ? "-" : MdText(f.surface)) << " | "
       << Confidence(f.confidence) << ", " << Likelihood(f.confidence) << " | "
       << MdText(f.deployment) << " |\n\n";
-  out << MdText(f.title) << "\n\n";
   out << h << " Summary\n\n";
   for (const std::string& p : Paragraphs(f.summary)) out << MdText(p, true) << "\n\n";
   out << h << " Evidence\n\n";
@@ -604,7 +607,7 @@ std::string RenderJson(const std::vector<Finding>& findings, const RunSummary& r
     j["deployment"] = f.deployment;
     j["fingerprint"] = f.fingerprint;
     Json facts = Json::object();
-    for (const auto& [name, value] : ShownFacts(f)) facts[name] = FactValue(value);
+    for (const auto& [name, value] : ShownFacts(f, true)) facts[name] = FactValue(value);
     j["facts"] = std::move(facts);
     list.push_back(std::move(j));
   }
@@ -705,7 +708,6 @@ Json JiraDescription(const Finding& f) {
        AdfText(f.surface.empty() ? "-" : f.surface), AdfText("   Confidence: ", "strong"),
        AdfText(Confidence(f.confidence) + ", " + Likelihood(f.confidence)),
        AdfText("   Deployment: ", "strong"), AdfText(f.deployment)}));
-  c.push_back(AdfParagraph({AdfText(f.title)}));
   c.push_back(AdfHeading(3, "Summary"));
   for (const std::string& p : Paragraphs(f.summary)) c.push_back(AdfParagraph({AdfText(p)}));
   c.push_back(AdfHeading(3, "Evidence"));
