@@ -116,10 +116,14 @@ std::string Text(const Json& j, const char* key) {
 
 Result<DirSinkResult> WriteTicketDir(const std::string& dir, const std::vector<Ticket>& tickets,
                                      const DirSinkOptions& options) {
+  std::map<std::string, bool> names;
   for (const Ticket& t : tickets) {
     if (!SafeName(t.fingerprint)) {
       return Status::InvalidArgument("finding fingerprint '" + t.fingerprint +
                                      "' is not a safe file name ([0-9A-Za-z-], at most 64)");
+    }
+    if (!names.emplace(t.fingerprint, true).second) {
+      return Status::InvalidArgument("two findings share the fingerprint " + t.fingerprint);
     }
   }
   const fs::path root(dir);

@@ -70,7 +70,7 @@ struct DirSinkResult {
 // its index. Returns the per-ticket outcome, or an error for the directory
 // as a whole, before anything is written: InvalidArgument if index.json is
 // not a ticket index or holds another format, or a ticket's fingerprint is
-// not a safe file name ([0-9A-Za-z-], at most 64); IoError if dir cannot be
+// not a safe file name ([0-9A-Za-z-], at most 64) or is given twice; IoError if dir cannot be
 // created or locked (another run holds it), naming it.
 Result<DirSinkResult> WriteTicketDir(const std::string& dir, const std::vector<Ticket>& tickets,
                                      const DirSinkOptions& options);

@@ -120,7 +120,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (colon != std::string_view::npos && Lower(line.substr(0, colon)) == "retry-after") {
     // Only the delta-seconds form; an HTTP date falls back to the backoff.
     const std::string v = Trim(line.substr(colon + 1));
-    if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    if (!v.empty() && v.size() <= 6 && std::all_of(v.begin(), v.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c));
         })) {
       a->retry_after_s = std::min(kMaxRetryAfterS, std::stod(v));

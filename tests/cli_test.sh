@@ -199,6 +199,31 @@ for format in text json markdown github jira; do
     echo "FAIL secrets-$format: the redacted token is not cited"; failures=$((failures + 1))
   fi
 done
+# Markdown injection, judged by a GitHub-flavoured renderer (raw HTML allowed,
+# as a permissive site would): outside code, no HTML, link, mention or reference
+# from the log line survives.
+printf '%s\n' \
+  'airflow-apiserver-1  | 2025-12-07T15:49:58.120000Z [warning  ] `api_auth/jwt_secret` was empty, using a generated one for now. Please set this in your config [airflow.api_fastapi.auth.tokens] loc=tokens.py:581' \
+  'airflow-apiserver-2  | 2025-12-07T15:50:00.120000Z [warning  ] `api_auth/jwt_secret` was empty, using a generated one for now. Please set this in your config [airflow.api_fastapi.auth.tokens] loc=tokens.py:581' \
+  'airflow-apiserver-2  | 2025-12-07T15:52:25.000000Z [error    ] JWT token is not valid: Signature verification failed ```` </code><script>alert(1)</script> | @admin #12 [x](javascript:alert(1)) <img src=x onerror=alert(1)>' \
+  'airflow-apiserver-2  | 2025-12-07T15:53:25.000000Z [error    ] JWT token is not valid: Signature verification failed' \
+  >"$scratch/hostile @admin #12 <img src=x> | x.log"
+check markdown-hostile 0 "$etiolog" analyze --no-default-rules --format markdown \
+  "$scratch/hostile @admin #12 <img src=x> | x.log" && \
+  contains markdown-hostile "<script>alert(1)</script>"  # Shown, inside a code block.
+if ! cmark-gfm --unsafe -e table -e autolink <<<"$out" | python3 -c '
+import re, sys
+html = sys.stdin.read()
+assert html.count("<pre") >= 1, "evidence not in a code block"
+html = re.sub(r"<pre[^>]*>.*?</pre>", "", html, flags=re.S)
+html = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+bad = [t for t in ["<script", "<img", "javascript:", "@admin", "#12"] if t in html]
+assert not bad, bad
+for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+    assert row.count("<td") in (0, 4, 5), row  # The file name splits no cell.
+'; then
+  echo "FAIL markdown-hostile: log text became markup"; failures=$((failures + 1))
+fi
 check secrets-to 0 "$etiolog" report --db "$scratch/secrets.db" --to "$scratch/secret-tickets"
 if grep -rqE 'xZZFA8CZBNu9zmWs|eyJzdWIiOiJhZG1pbiJ9' "$scratch/secret-tickets" "$scratch/secrets.db"; then
   echo "FAIL secrets-to: a secret reached the ticket directory or the store"; failures=$((failures + 1))

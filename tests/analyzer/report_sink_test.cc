@@ -186,6 +186,10 @@ TEST_F(TicketDirTest, RefusesAnotherFormatABadIndexAndUnsafeNames) {
   r = WriteTicketDir((dir_ / "t").string(), {MakeTicket("../../etc/x", "c", "x")}, {});
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
   EXPECT_FALSE(fs::exists(dir_ / "etc"));
+  r = WriteTicketDir((dir_ / "t").string(),
+                     {MakeTicket("dddd", "c", "1"), MakeTicket("dddd", "c", "2")}, {});
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir_ / "t" / "dddd.md"));
 
   std::ofstream(dir_ / "t" / kTicketIndexName) << "{ not json";
   r = WriteTicketDir((dir_ / "t").string(), {MakeTicket("cccc", "c", "x")}, {});
