@@ -70,7 +70,7 @@ void AddOutputOptions(po::options_description* desc, etiolog::analyzer::OutputOp
       "with --post: retries after a 5xx, 429 or connection error, with backoff (1 s, 2 s, "
       "4 s...); a 4xx is not retried")("jira-project", po::value(&opt->report.jira_project),
                                        "with --format jira: the project key")(
-      "jira-issue-type", po::value(&opt->report.jira_issue_type)->default_value("Bug"),
+      "jira-issue-type", po::value(&opt->report.jira_issue_type)->default_value("Task"),
       "with --format jira: the issue type name")(
       "ticket-label", po::value(&opt->report.labels)->composing(),
       "with --format github or jira: a label to add (besides 'etiolog' and the cause); "

@@ -90,8 +90,9 @@ struct ReportOptions {
   std::vector<std::string> labels;
   // jira: the project key (fields.project.key). REQUIRED for jira.
   std::string jira_project;
-  // jira: the issue type name (fields.issuetype.name). Default: "Bug".
-  std::string jira_issue_type = "Bug";
+  // jira: the issue type name (fields.issuetype.name). Default: "Task" (every Jira project type has
+  // it).
+  std::string jira_issue_type = "Task";
 };
 
 // One finding rendered for a sink.

@@ -349,7 +349,7 @@ TEST_F(ReportTest, JiraIssueIsTheCreateIssueBodyWithAdf) {
   const Json j = Json::parse(Ticket1(ReportFormat::kJira, Hostile()));
   const Json& fields = j["fields"];
   EXPECT_EQ(fields["project"]["key"], "OPS");
-  EXPECT_EQ(fields["issuetype"]["name"], "Bug");
+  EXPECT_EQ(fields["issuetype"]["name"], "Task");
   EXPECT_EQ(fields["summary"], TicketTitle(Hostile()));
   EXPECT_EQ(fields["labels"],
             Json({"etiolog", "per_process_key", "airflow", "on-call", "etiolog-8eac68f963d0a4e8"}));
