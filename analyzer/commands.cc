@@ -64,21 +64,21 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
     err << "etiolog: " << findings.status().message() << "\n";
     return kExitUsage;
   }
-  st = SaveFindings(*findings, store->get());
+  Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
+  run.deployment = deployment.ok() ? *deployment : "default";
+  st = SaveFindings(*findings, RunSummaryJson(run), store->get());
   if (!st.ok()) {
     err << "etiolog: " << st.message() << "\n";
     return kExitFatal;
   }
-  Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
-  run.deployment = deployment.ok() ? *deployment : "default";
-  if (options.format == "json") {
-    out << RenderJson(*findings, run);
-  } else {
-    RunSummary quiet = run;
-    quiet.stats.errors.clear();  // Already on stderr.
-    quiet.stats.warnings.clear();
-    out << RenderText(*findings, quiet);
+  OutputOptions output = options.output;
+  output.report.redactor = loaded.matcher.get();
+  RunSummary shown = run;
+  if (output.report.format == ReportFormat::kText && output.to_dir.empty()) {
+    shown.stats.errors.clear();  // Already on stderr.
+    shown.stats.warnings.clear();
   }
+  if (EmitFindings(*findings, shown, output, out, err) != kExitOk) return kExitDelivery;
   if (!run.stats.errors.empty()) return kExitPartial;
   if (options.fail_on_finding && !findings->empty()) return kExitFinding;
   return kExitOk;

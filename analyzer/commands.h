@@ -9,7 +9,11 @@
 //   1  --fail-on-finding was given and a finding was reported
 //   2  usage error (bad option, bad rule pack)
 //   3  some inputs could not be read; the rest were analysed and reported
-//   4  fatal: nothing could be analysed (store failure, no readable input)
+//   4  fatal: nothing could be analysed (store failure, no readable input;
+//      report: no store or no diagnosis in it)
+//   5  findings could not all be delivered (a ticket file not written, a
+//      POST that failed after its retries); the others were. Takes
+//      precedence over 3 and 1: a missing ticket is what needs attention.
 //
 // Thread safety: each call is independent.
 
@@ -20,7 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "analyzer/http_sink.h"
 #include "analyzer/pipeline.h"
+#include "analyzer/report.h"
 #include "ingest/input_set.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"
@@ -32,6 +38,37 @@ inline constexpr int kExitFinding = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;
 inline constexpr int kExitFatal = 4;
+inline constexpr int kExitDelivery = 5;
+
+// Which findings a command shows, how and where: shared by analyze and
+// report, so both render and deliver through one path (EmitFindings).
+struct OutputOptions {
+  // Format and ticket fields. The redactor is set by the command (from the
+  // packs it loaded).
+  ReportOptions report;
+  std::string cause;  // Only findings of this cause id. Default: "" (all).
+  // A ticket directory (dir_sink.h): one file per finding plus index.json.
+  // Default: "" (stdout).
+  std::string to_dir;
+  bool prune = false;  // With to_dir: delete resolved tickets' files.
+  // An HTTP endpoint (http_sink.h): post.url "" means none. Default: none.
+  HttpSinkOptions post;
+};
+
+// Returns InvalidArgument (a usage error) for options that contradict each
+// other: to_dir and post both set; prune without to_dir; post with a format
+// that is not JSON (json, github, jira); jira without a project key; post
+// options CheckHttpSinkOptions refuses.
+Status CheckOutputOptions(const OutputOptions& options);
+
+// Renders findings (those of options.cause, if set) with run and delivers
+// them: the whole report to out, or one ticket per finding to the ticket
+// directory or the endpoint, with a line per ticket on out saying what was
+// done. Returns kExitOk, or kExitDelivery if any ticket was not delivered
+// (each failure explained on err).
+// REQUIRES: CheckOutputOptions(options).ok().
+int EmitFindings(const std::vector<Finding>& findings, const RunSummary& run,
+                 const OutputOptions& options, std::ostream& out, std::ostream& err);
 
 struct AnalyzeOptions {
   std::vector<std::string> paths;       // Files, directories (recursive), "-"
@@ -39,7 +76,7 @@ struct AnalyzeOptions {
   std::vector<ProcessIdentity> labels;  // labels[i] (if present) applies to
                                         // paths[i] (--label).
   ingest::EnumerateOptions enumerate;   // --include / --exclude globs.
-  std::string format = "text";          // "text" or "json".
+  OutputOptions output;                 // Format, filter and sink.
   std::vector<std::string> rule_files;  // Extra packs, after the built-in one.
   bool builtin_rules = true;            // Load the built-in packs.
   bool default_rules = true;            // Load the standard rule directories.
@@ -49,7 +86,26 @@ struct AnalyzeOptions {
   IngestOptions ingest;
 };
 
+// Reads the inputs, diagnoses, saves the findings (and the run) in the
+// store and emits them (EmitFindings). Exit codes: 0, 1, 2, 3, 4, 5.
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err);
+
+// `etiolog report`: the findings the last `analyze --db` saved, rendered
+// again without reading any log.
+struct ReportCommandOptions {
+  std::string db_path;                  // The store. REQUIRED.
+  double min_confidence = 0;            // Hide findings below this.
+  OutputOptions output;                 // Format, filter and sink.
+  std::vector<std::string> rule_files;  // Packs whose `redact:` patterns
+  bool builtin_rules = true;            // apply again (as for analyze).
+  bool default_rules = true;
+};
+
+// Loads the store's diagnosis and emits it like RunAnalyze did (the same
+// bytes, for the same format). Exit codes: 0; 2 for a pack that fails to
+// load; 4 if the store is missing, not a store, or holds no diagnosis
+// (message on err); 5 as EmitFindings.
+int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostream& err);
 
 // The rule packs a command loads, compiled.
 struct LoadedRules {

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -52,6 +53,42 @@ double AsDouble(const db::Value& v) {
   if (std::holds_alternative<int64_t>(v)) return static_cast<double>(std::get<int64_t>(v));
   if (std::holds_alternative<std::string>(v)) return std::atof(std::get<std::string>(v).c_str());
   return 0;
+}
+
+// An evidence line read from the store, and where it is (to cite a line
+// once).
+struct CitedLine {
+  bool found = false;  // False if the store no longer holds the event.
+  EvidenceLine line;
+  int64_t source_id = 0;
+  int64_t offset = 0;
+  std::optional<int64_t> instance_id;
+};
+
+Result<CitedLine> ReadEvidenceLine(const db::Store& store, int64_t id, const std::string& role) {
+  Result<db::Table> ev = store.Query(kEvidenceSql, {{"id", id}}, "evidence line");
+  if (!ev.ok()) return ev.status();
+  CitedLine out;
+  if (ev->rows.empty()) return out;
+  const auto& r = ev->rows[0];
+  out.found = true;
+  EvidenceLine& line = out.line;
+  line.event_id = id;
+  line.role = role;
+  line.path = db::ValueToString(r[0]);
+  line.line = AsInt(r[1]);
+  line.has_time = std::holds_alternative<int64_t>(r[2]);
+  line.time_us = AsInt(r[2]);
+  line.time_quality = db::ValueToString(r[3]);
+  line.kind = db::ValueToString(r[4]);
+  line.component = db::ValueToString(r[5]);
+  line.host = db::ValueToString(r[6]);
+  line.pid = AsInt(r[7]);
+  line.text = db::ValueToString(r[8]);
+  if (!std::holds_alternative<std::monostate>(r[9])) out.instance_id = AsInt(r[9]);
+  out.source_id = AsInt(r[10]);
+  out.offset = AsInt(r[11]);
+  return out;
 }
 
 // Kubernetes pod names of Deployments: <name>-<replicaset hash>-<5 chars>,
@@ -197,27 +234,14 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
           if (id_row.empty() || std::holds_alternative<std::monostate>(id_row[0])) continue;
           const int64_t id = AsInt(id_row[0]);
           if (!cited.insert(id).second) continue;
-          Result<db::Table> ev = store.Query(kEvidenceSql, {{"id", id}}, "evidence line");
-          if (!ev.ok()) return ev.status();
-          if (ev->rows.empty()) continue;
-          const auto& r = ev->rows[0];
-          EvidenceLine line;
-          line.event_id = id;
-          line.role = q.role;
-          line.path = db::ValueToString(r[0]);
-          line.line = AsInt(r[1]);
-          line.has_time = std::holds_alternative<int64_t>(r[2]);
-          line.time_us = AsInt(r[2]);
-          line.time_quality = db::ValueToString(r[3]);
-          line.kind = db::ValueToString(r[4]);
-          line.component = db::ValueToString(r[5]);
-          line.host = db::ValueToString(r[6]);
-          line.pid = AsInt(r[7]);
-          line.text = db::ValueToString(r[8]);
-          const std::pair<int64_t, int64_t> at(AsInt(r[10]), AsInt(r[11]));
+          Result<CitedLine> cited_line = ReadEvidenceLine(store, id, q.role);
+          if (!cited_line.ok()) return cited_line.status();
+          if (!cited_line->found) continue;
+          EvidenceLine& line = cited_line->line;
+          const std::pair<int64_t, int64_t> at(cited_line->source_id, cited_line->offset);
           if (lines.count(at) > 0) continue;
-          if (line.has_time && !std::holds_alternative<std::monostate>(r[9]) &&
-              !moments.emplace(line.kind, line.time_us, AsInt(r[9])).second) {
+          if (line.has_time && cited_line->instance_id.has_value() &&
+              !moments.emplace(line.kind, line.time_us, *cited_line->instance_id).second) {
             continue;
           }
           lines.insert(at);
@@ -261,7 +285,7 @@ Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
   return findings;
 }
 
-Status SaveFindings(const std::vector<Finding>& findings, db::Store* store) {
+Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store) {
   std::vector<db::FindingRecord> records;
   records.reserve(findings.size());
   for (const Finding& f : findings) {
@@ -279,7 +303,35 @@ Status SaveFindings(const std::vector<Finding>& findings, db::Store* store) {
     for (const EvidenceLine& e : f.against) r.evidence.emplace_back(e.event_id, e.role);
     records.push_back(std::move(r));
   }
-  return store->ReplaceFindings(records);
+  return store->ReplaceFindings(records, run);
+}
+
+Result<std::vector<Finding>> LoadFindings(const db::Store& store, std::string* run) {
+  Result<db::Diagnosis> saved = store.LoadFindings();
+  if (!saved.ok()) return saved.status();
+  if (run != nullptr) *run = saved->run;
+  std::vector<Finding> findings;
+  findings.reserve(saved->findings.size());
+  for (db::FindingRecord& r : saved->findings) {
+    Finding f;
+    f.cause = std::move(r.cause);
+    f.title = std::move(r.title);
+    f.surface = std::move(r.surface);
+    f.confidence = r.confidence;
+    f.summary = std::move(r.summary);
+    f.remediation = std::move(r.remediation);
+    f.deployment = std::move(r.deployment);
+    f.fingerprint = std::move(r.fingerprint);
+    f.facts = std::move(r.facts);
+    for (const auto& [id, role] : r.evidence) {
+      Result<CitedLine> cited = ReadEvidenceLine(store, id, role);
+      if (!cited.ok()) return cited.status();
+      if (!cited->found) continue;
+      (role == "against" ? f.against : f.evidence).push_back(std::move(cited->line));
+    }
+    findings.push_back(std::move(f));
+  }
+  return findings;
 }
 
 }  // namespace etiolog::analyzer

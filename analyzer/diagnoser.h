@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,8 +94,15 @@ std::string ExpandTemplate(const std::string& tmpl,
                            const std::vector<std::pair<std::string, std::string>>& facts);
 
 // Keeps findings (in rank order) in the store's findings tables, replacing
-// the previous diagnosis. Returns the store's error, if any.
-Status SaveFindings(const std::vector<Finding>& findings, db::Store* store);
+// the previous diagnosis, with run (the JSON of the run summary; see
+// RunSummaryJson in analyzer/report.h). Returns the store's error, if any.
+Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store);
+
+// Reads back the findings the last SaveFindings() kept, in the same order,
+// with their evidence lines read from the events they cite (as Diagnose()
+// produced them), and sets *run (if not null) to the run saved with them.
+// Returns NotFound if the store holds no diagnosis, or the store's error.
+Result<std::vector<Finding>> LoadFindings(const db::Store& store, std::string* run);
 
 }  // namespace etiolog::analyzer
 

@@ -27,13 +27,88 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  analyze PATH...   read log files or directories, print the diagnosis\n"
+    "  report --db STORE render the findings a store holds again, in any format, to\n"
+    "                    stdout, a ticket directory or an HTTP endpoint\n"
     "  events PATH...    print every event the rules find, one per line\n"
     "  rules test|lint|list [PACK...]\n"
     "                    check rule packs: run their examples, lint them, list rules\n"
     "\n"
     "Run 'etiolog <command> --help' for the options of a command.\n"
     "Exit codes: 0 done, 1 finding (with --fail-on-finding), 2 usage error,\n"
-    "3 some inputs unreadable (rest analysed), 4 fatal.\n";
+    "3 some inputs unreadable (rest analysed), 4 fatal, 5 some findings not\n"
+    "delivered to --to or --post (the rest were).\n";
+
+// Where findings go and in which form (analyze and report alike). The
+// strings are parsed by FinishOutputOptions.
+struct OutputArgs {
+  std::string format = "text";
+  std::vector<std::string> headers;
+};
+
+void AddOutputOptions(po::options_description* desc, etiolog::analyzer::OutputOptions* opt,
+                      OutputArgs* args) {
+  desc->add_options()("format,f", po::value(&args->format)->default_value("text"),
+                      "output format: text, json, markdown, github (GitHub issue payload) or jira "
+                      "(Jira issue payload); without it: text, markdown with --to, json with "
+                      "--post")("cause", po::value(&opt->cause), "only findings of this cause id")(
+      "to", po::value(&opt->to_dir),
+      "write one file per finding, named by its fingerprint, into this ticket directory, with "
+      "an index.json (a rerun updates files instead of adding new ones)")(
+      "prune", po::bool_switch(&opt->prune),
+      "with --to: delete the files of findings no longer reported (default: keep them, marked "
+      "resolved in the index)")("post", po::value(&opt->post.url),
+                                "POST each finding (format json, github or jira) to this "
+                                "http(s) URL")(
+      "header,H", po::value(&args->headers)->composing(),
+      "with --post: add the request header 'Name: value' (e.g. Authorization); @FILE reads "
+      "headers from FILE, one per line, to keep tokens off the command line; repeatable")(
+      "connect-timeout", po::value(&opt->post.connect_timeout_s)->default_value(10.0),
+      "with --post: seconds to connect")("timeout",
+                                         po::value(&opt->post.timeout_s)->default_value(30.0),
+                                         "with --post: seconds for each request")(
+      "retries", po::value(&opt->post.retries)->default_value(3),
+      "with --post: retries after a 5xx, 429 or connection error, with backoff (1 s, 2 s, "
+      "4 s...); a 4xx is not retried")("jira-project", po::value(&opt->report.jira_project),
+                                       "with --format jira: the project key")(
+      "jira-issue-type", po::value(&opt->report.jira_issue_type)->default_value("Task"),
+      "with --format jira: the issue type name")(
+      "ticket-label", po::value(&opt->report.labels)->composing(),
+      "with --format github or jira: a label to add (besides 'etiolog' and the cause); "
+      "repeatable");
+}
+
+// Parses what AddOutputOptions read. Returns -1 to go on, or kExitUsage
+// after printing the error.
+int FinishOutputOptions(const char* command, const OutputArgs& args, const po::variables_map& vm,
+                        etiolog::analyzer::OutputOptions* opt) {
+  // Without --format: text for a terminal, notes for a ticket directory,
+  // the JSON report for an endpoint.
+  std::string name = args.format;
+  if (vm["format"].defaulted()) {
+    if (!opt->to_dir.empty()) name = "markdown";
+    if (!opt->post.url.empty()) name = "json";
+  }
+  etiolog::Result<etiolog::analyzer::ReportFormat> format =
+      etiolog::analyzer::ParseReportFormat(name);
+  if (!format.ok()) {
+    std::cerr << "etiolog " << command << ": " << format.status().message() << "\n";
+    return kExitUsage;
+  }
+  opt->report.format = *format;
+  etiolog::Result<std::vector<std::string>> headers =
+      etiolog::analyzer::ExpandHeaderArgs(args.headers);
+  if (!headers.ok()) {
+    std::cerr << "etiolog " << command << ": " << headers.status().message() << "\n";
+    return kExitUsage;
+  }
+  opt->post.headers = std::move(headers).value();
+  etiolog::Status st = etiolog::analyzer::CheckOutputOptions(*opt);
+  if (!st.ok()) {
+    std::cerr << "etiolog " << command << ": " << st.message() << "\n";
+    return kExitUsage;
+  }
+  return -1;
+}
 
 // The options of the commands that read logs (analyze, events): inputs,
 // rule packs, time zone and parallelism. Options is AnalyzeOptions or
@@ -139,26 +214,67 @@ int Analyze(const std::vector<std::string>& args) {
       "prints the likely causes of JWT signature failures, with evidence and fix.\n"
       "\n"
       "Options");
+  OutputArgs output;
   desc.add_options()("help,h", "show this help")(
-      "format,f", po::value(&opt.format)->default_value("text"), "output format: text or json")(
       "db", po::value(&opt.db_path),
       "keep the event store in this SQLite file (default: a temporary store)")(
       "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
       "hide findings below this confidence (0 to 1)")("fail-on-finding",
                                                       po::bool_switch(&opt.fail_on_finding),
                                                       "exit 1 when any finding is reported");
+  AddOutputOptions(&desc, &opt.output, &output);
   AddInputOptions(&desc, &opt, &timezone, &labels);
   po::variables_map vm;
   if (int rc = ParseInputCommand("analyze", args, desc, timezone, &opt, &vm); rc >= 0) return rc;
-  if (opt.format != "text" && opt.format != "json") {
-    std::cerr << "etiolog analyze: --format must be text or json, not '" << opt.format << "'\n";
-    return kExitUsage;
-  }
+  if (int rc = FinishOutputOptions("analyze", output, vm, &opt.output); rc >= 0) return rc;
   if (opt.min_confidence < 0 || opt.min_confidence > 1) {
     std::cerr << "etiolog analyze: --min-confidence must be between 0 and 1\n";
     return kExitUsage;
   }
   return etiolog::analyzer::RunAnalyze(opt, std::cout, std::cerr);
+}
+
+int Report(const std::vector<std::string>& args) {
+  etiolog::analyzer::ReportCommandOptions opt;
+  OutputArgs output;
+  po::options_description desc(
+      "Usage: etiolog report --db STORE [options]\n"
+      "\n"
+      "Renders again the findings that the last 'etiolog analyze --db STORE' saved,\n"
+      "without reading the logs: in another format, into a ticket directory (one\n"
+      "file per finding, updated in place on reruns) or to an HTTP endpoint (one\n"
+      "POST per finding, e.g. a tracker's create-issue API). Secrets stay redacted.\n"
+      "\n"
+      "Options");
+  desc.add_options()("help,h", "show this help")("db", po::value(&opt.db_path),
+                                                 "the store written by analyze --db (required)")(
+      "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
+      "hide findings below this confidence (0 to 1)");
+  AddOutputOptions(&desc, &opt.output, &output);
+  desc.add_options()("rules,r", po::value(&opt.rule_files)->composing(),
+                     "load an extra rule pack, for its redact patterns; repeatable")(
+      "no-builtin-rules", po::bool_switch(), "do not load the built-in packs")(
+      "no-default-rules", po::bool_switch(),
+      "do not load the packs in /etc/etiolog/rules.d and $XDG_CONFIG_HOME/etiolog/rules.d");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  opt.builtin_rules = !vm["no-builtin-rules"].as<bool>();
+  opt.default_rules = !vm["no-default-rules"].as<bool>();
+  if (opt.db_path.empty()) {
+    std::cerr << "etiolog report: --db STORE is required\n\n" << desc << "\n";
+    return kExitUsage;
+  }
+  if (opt.min_confidence < 0 || opt.min_confidence > 1) {
+    std::cerr << "etiolog report: --min-confidence must be between 0 and 1\n";
+    return kExitUsage;
+  }
+  if (int rc = FinishOutputOptions("report", output, vm, &opt.output); rc >= 0) return rc;
+  return etiolog::analyzer::RunReport(opt, std::cout, std::cerr);
 }
 
 int Events(const std::vector<std::string>& args) {
@@ -255,6 +371,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "analyze") return Analyze(args);
+    if (command == "report") return Report(args);
     if (command == "events") return Events(args);
     if (command == "rules") return Rules(args);
     std::cerr << "etiolog: unknown command '" << command << "'\n\n" << kUsage;

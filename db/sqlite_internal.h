@@ -44,7 +44,9 @@ inline Status Prepare(sqlite3* db, std::string_view sql, std::string_view what, 
 }
 
 inline void BindText(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  // A default-constructed view has no data pointer, which SQLite takes for NULL.
+  sqlite3_bind_text(s, i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()),
+                    SQLITE_TRANSIENT);
 }
 
 // Binds v, or NULL when v is empty.

@@ -13,6 +13,7 @@
 
 #include "db/store.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -21,6 +22,7 @@
 
 #include "db/sqlite_internal.h"
 #include "db/timeline_internal.h"
+#include <sys/stat.h>
 
 namespace etiolog::db {
 
@@ -245,6 +247,17 @@ CREATE TABLE finding_evidence(
   PRIMARY KEY(finding_id, seq)
 ) WITHOUT ROWID;
 )sql",
+    // 3: facts keep their order (finding_facts.seq), and the run the
+    // findings came from is kept beside them (diagnosis), so `etiolog report`
+    // re-renders exactly what `analyze` printed.
+    R"sql(
+ALTER TABLE finding_facts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE diagnosis(
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  run TEXT NOT NULL
+);
+INSERT INTO diagnosis(id, run) SELECT 1, '' WHERE EXISTS (SELECT 1 FROM findings);
+)sql",
 };
 
 using internal::SqlError;
@@ -274,10 +287,15 @@ int Store::SchemaVersion() {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int flags = SQLITE_OPEN_READWRITE | (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);
+    struct stat st;
+    if (!options.create_if_missing && stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+      return Status::NotFound(path + ": no such store");
+    }
     return Status::IoError(path + ": cannot open store: " + msg);
   }
   std::unique_ptr<Store> store(new Store(raw));
@@ -497,7 +515,7 @@ Status Store::BuildTimeline() {
   return st;
 }
 
-Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
+Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::string_view run) {
   ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status st) {
     (void)Exec("ROLLBACK");
@@ -505,7 +523,7 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
   };
   Status st =
       Exec("DELETE FROM finding_evidence; DELETE FROM finding_facts; DELETE FROM findings;");
-  Stmt f, fact, ev;
+  Stmt f, fact, ev, diag;
   if (st.ok()) {
     st = internal::Prepare(db_,
                            "INSERT INTO findings(rank, fingerprint, cause, surface, confidence, "
@@ -514,8 +532,8 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
   }
   if (st.ok()) {
     st = internal::Prepare(db_,
-                           "INSERT OR REPLACE INTO finding_facts(finding_id, name, value) "
-                           "VALUES(?,?,?)",
+                           "INSERT OR REPLACE INTO finding_facts(finding_id, name, value, seq) "
+                           "VALUES(?,?,?,?)",
                            "prepare finding facts", &fact);
   }
   if (st.ok()) {
@@ -523,6 +541,14 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
                            "INSERT INTO finding_evidence(finding_id, seq, role, event_id) "
                            "VALUES(?,?,?,?)",
                            "prepare finding evidence", &ev);
+  }
+  if (st.ok()) {
+    st = internal::Prepare(db_, "INSERT OR REPLACE INTO diagnosis(id, run) VALUES(1, ?)",
+                           "prepare diagnosis", &diag);
+  }
+  if (st.ok()) {
+    BindText(diag.get(), 1, run);
+    st = internal::StepDone(db_, diag.get(), "save diagnosis");
   }
   if (!st.ok()) return fail(st);
   std::set<std::string> fingerprints;
@@ -544,10 +570,12 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
     st = internal::StepDone(db_, s, "insert finding");
     if (!st.ok()) return fail(st);
     const int64_t id = sqlite3_last_insert_rowid(db_);
+    int64_t fact_seq = 0;
     for (const auto& [name, value] : r.facts) {
       sqlite3_bind_int64(fact.get(), 1, id);
       BindText(fact.get(), 2, name);
       BindText(fact.get(), 3, value);
+      sqlite3_bind_int64(fact.get(), 4, ++fact_seq);
       st = internal::StepDone(db_, fact.get(), "insert finding fact");
       if (!st.ok()) return fail(st);
     }
@@ -567,6 +595,50 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings) {
   st = Exec("COMMIT");
   if (!st.ok()) return fail(st);
   return Status::OK();
+}
+
+Result<Diagnosis> Store::LoadFindings() const {
+  Result<Table> d = Query("SELECT run FROM diagnosis WHERE id = 1", {}, "load diagnosis");
+  if (!d.ok()) return d.status();
+  if (d->rows.empty()) return Status::NotFound("the store holds no diagnosis");
+  Diagnosis out;
+  out.run = ValueToString(d->rows[0][0]);
+  Result<Table> f = Query(
+      "SELECT id, fingerprint, cause, surface, confidence, title, summary, remediation, "
+      "deployment FROM findings ORDER BY rank",
+      {}, "load findings");
+  if (!f.ok()) return f.status();
+  for (const auto& row : f->rows) {
+    FindingRecord r;
+    const Value id = row[0];
+    r.fingerprint = ValueToString(row[1]);
+    r.cause = ValueToString(row[2]);
+    r.surface = ValueToString(row[3]);
+    if (std::holds_alternative<double>(row[4])) r.confidence = std::get<double>(row[4]);
+    if (std::holds_alternative<int64_t>(row[4])) {
+      r.confidence = static_cast<double>(std::get<int64_t>(row[4]));
+    }
+    r.title = ValueToString(row[5]);
+    r.summary = ValueToString(row[6]);
+    r.remediation = ValueToString(row[7]);
+    r.deployment = ValueToString(row[8]);
+    Result<Table> facts =
+        Query("SELECT name, value FROM finding_facts WHERE finding_id = :id ORDER BY seq, name",
+              {{"id", id}}, "load finding facts");
+    if (!facts.ok()) return facts.status();
+    for (const auto& fr : facts->rows)
+      r.facts.emplace_back(ValueToString(fr[0]), ValueToString(fr[1]));
+    Result<Table> ev =
+        Query("SELECT event_id, role FROM finding_evidence WHERE finding_id = :id ORDER BY seq",
+              {{"id", id}}, "load finding evidence");
+    if (!ev.ok()) return ev.status();
+    for (const auto& er : ev->rows) {
+      r.evidence.emplace_back(std::holds_alternative<int64_t>(er[0]) ? std::get<int64_t>(er[0]) : 0,
+                              ValueToString(er[1]));
+    }
+    out.findings.push_back(std::move(r));
+  }
+  return out;
 }
 
 Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Value>& params,

@@ -16,7 +16,8 @@
 // instance and failure burst as it is written, so BuildTimeline() only
 // derives small tables and its cost does not grow with the event count.
 // Read path: Query() runs read-only SQL (the causes of rule packs) with
-// named parameters. ReplaceFindings() keeps the latest diagnosis.
+// named parameters. ReplaceFindings() keeps the latest diagnosis and
+// LoadFindings() reads it back.
 //
 // Thread safety: a Store is used by one thread at a time.
 
@@ -84,6 +85,15 @@ struct FindingRecord {
   std::vector<std::pair<int64_t, std::string>> evidence;
 };
 
+// The latest diagnosis, as ReplaceFindings() kept it.
+struct Diagnosis {
+  // The text saved with the findings (the analyzer keeps its run summary
+  // there, as JSON); "" for a diagnosis saved before schema 3.
+  std::string run;
+  std::vector<FindingRecord> findings;  // In rank order, most likely first;
+                                        // facts and evidence in saved order.
+};
+
 namespace internal {
 class Timeline;
 }  // namespace internal
@@ -94,13 +104,16 @@ class Store {
     // Page cache size in KiB, per connection. Default: 8 MiB, so memory stays
     // flat however many events are stored.
     int cache_kib = 8 * 1024;
+    // Create the file if it does not exist. When false, a missing file is
+    // NotFound. Default: true.
+    bool create_if_missing = true;
   };
 
   // Opens or creates the store at path and migrates it to the current
   // schema. path "" is a private temporary file deleted on close;
-  // ":memory:" is an in-memory store. Returns IoError if SQLite cannot open
-  // the file, Corruption if it is not an etiolog store or is damaged, and
-  // Unsupported if its schema is newer than this build.
+  // ":memory:" is an in-memory store. Returns NotFound if the file is missing
+  // and !options.create_if_missing, IoError if SQLite cannot open the file, Corruption if it is not
+  // an etiolog store or is damaged, and Unsupported if its schema is newer than this build.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options);
   static Result<std::unique_ptr<Store>> Open(const std::string& path) {
     return Open(path, Options());
@@ -149,9 +162,16 @@ class Store {
                       std::string_view context = "query", size_t max_rows = 0) const;
 
   // Replaces the stored findings by findings, in rank order (first = most
-  // likely), atomically. Returns InvalidArgument if two share a
-  // fingerprint or cite an event the store does not hold.
-  Status ReplaceFindings(const std::vector<FindingRecord>& findings);
+  // likely), atomically, with run (opaque text describing the run that
+  // produced them; see Diagnosis::run). Returns InvalidArgument if two share
+  // a fingerprint or cite an event the store does not hold.
+  Status ReplaceFindings(const std::vector<FindingRecord>& findings, std::string_view run = {});
+
+  // Reads the latest diagnosis back: the findings ReplaceFindings() kept, in
+  // the same order with the same facts and cited events, and its run text.
+  // Returns NotFound if no diagnosis was ever saved (an empty one, saved
+  // with no findings, is OK), or the store's error.
+  Result<Diagnosis> LoadFindings() const;
 
  private:
   explicit Store(sqlite3* db);

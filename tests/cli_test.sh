@@ -34,6 +34,8 @@ check no-command 2 "$etiolog"
 check unknown-command 2 "$etiolog" frobnicate && contains unknown-command "unknown command 'frobnicate'"
 check bad-option 2 "$etiolog" analyze --frob x && contains bad-option "frob"
 check bad-format 2 "$etiolog" analyze --format xml samples/scenarios && contains bad-format "--format"
+check analyze-help-output 0 "$etiolog" analyze --help && contains analyze-help-output "--post" && \
+  contains analyze-help-output "--to"
 check missing-file 4 "$etiolog" analyze /nonexistent/api-server.log && \
   contains missing-file "/nonexistent/api-server.log"
 check partial 3 "$etiolog" analyze samples/scenarios/per_process_key /nonexistent/x.log && \
@@ -122,6 +124,110 @@ if [[ "$out" == *xZZFA8CZBNu9zmWs* || "$out" == *Zm9vYmFyYmF6cXV4* ]]; then
   echo "FAIL events-redacted: a secret was printed"; failures=$((failures + 1))
 fi
 check analyze-no-default-rules 0 "$etiolog" analyze --no-default-rules "$scenario"
+
+# Output formats and sinks (analyze and report share them).
+scenario=samples/scenarios/mixed_per_process_key_and_restart
+store="$scratch/store.db"
+check analyze-markdown 0 "$etiolog" analyze --no-default-rules --format markdown --db "$store" \
+  "$scenario" && contains analyze-markdown "## 1. \[etiolog\] " && contains analyze-markdown "### Evidence"
+check analyze-github 0 "$etiolog" analyze --no-default-rules --format github "$scenario" && \
+  if ! python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+assert len(lines) == 2, lines
+for l in lines:
+    issue = json.loads(l)
+    assert set(issue) == {"title", "body", "labels"}, issue.keys()
+' <<<"$out"; then
+    echo "FAIL analyze-github: not one GitHub issue payload per line"; failures=$((failures + 1))
+  fi
+check jira-no-project 2 "$etiolog" analyze --format jira "$scenario" && \
+  contains jira-no-project "--jira-project"
+check to-and-post 2 "$etiolog" analyze --to "$scratch/t" --post http://127.0.0.1:9/x "$scenario" && \
+  contains to-and-post "exclude each other"
+check post-markdown 2 "$etiolog" analyze --format markdown --post http://127.0.0.1:9/x "$scenario" && \
+  contains post-markdown "--post sends JSON"
+check post-bad-url 2 "$etiolog" analyze --post ftp://x/y "$scenario" && contains post-bad-url "http"
+check bad-header 2 "$etiolog" analyze --post http://127.0.0.1:9/x -H 'Authorization Bearer s3cr3t' \
+  "$scenario" && contains bad-header "--header #1"
+if [[ "$out" == *s3cr3t* ]]; then echo "FAIL bad-header: printed the header value"; failures=$((failures + 1)); fi
+check prune-without-to 2 "$etiolog" analyze --prune "$scenario" && contains prune-without-to "--to"
+
+# report
+check report-help 0 "$etiolog" report --help && contains report-help "--db" && \
+  contains report-help "--min-confidence" && contains report-help "--cause"
+check report-no-db 2 "$etiolog" report && contains report-no-db "--db STORE is required"
+check report-missing-store 4 "$etiolog" report --db "$scratch/none.db" && \
+  contains report-missing-store "none.db: no such store"
+[[ ! -e "$scratch/none.db" ]] || { echo "FAIL report-missing-store: created the store"; failures=$((failures + 1)); }
+check report-bad-format 2 "$etiolog" report --db "$store" --format xml && contains report-bad-format "markdown"
+"$etiolog" analyze --no-default-rules --format json --db "$store" "$scenario" >"$scratch/analyze.json" 2>/dev/null
+check report-json 0 "$etiolog" report --no-default-rules --db "$store" --format json
+if [[ "$out" != "$(cat "$scratch/analyze.json")" ]]; then
+  echo "FAIL report-json: report --format json differs from what analyze printed"; failures=$((failures + 1))
+fi
+check report-cause 0 "$etiolog" report --db "$store" --format json --cause restart_regenerated_key && \
+  contains report-cause '"cause": "restart_regenerated_key"'
+if [[ "$out" == *'"cause": "per_process_key"'* ]]; then
+  echo "FAIL report-cause: another cause was shown"; failures=$((failures + 1))
+fi
+check report-to 0 "$etiolog" report --db "$store" --to "$scratch/tickets" && contains report-to "2 new"
+[[ -f "$scratch/tickets/index.json" && $(ls "$scratch/tickets"/*.md | wc -l) -eq 2 ]] || {
+  echo "FAIL report-to: want 2 .md tickets and index.json"; ls -la "$scratch/tickets"; failures=$((failures + 1)); }
+check report-to-again 0 "$etiolog" report --db "$store" --to "$scratch/tickets" && \
+  contains report-to-again "2 unchanged"
+check report-to-other-format 5 "$etiolog" report --db "$store" --to "$scratch/tickets" --format json && \
+  contains report-to-other-format "holds markdown tickets"
+check report-post-refused 5 "$etiolog" report --db "$store" --post http://127.0.0.1:9/hook --retries 0 && \
+  contains report-post-refused "http://127.0.0.1:9/hook failed"
+
+# Secrets seen in logs stay out of every format.
+printf '%s\n' \
+  'airflow-apiserver-1  | 2025-12-07T15:49:58.120000Z [warning  ] `api_auth/jwt_secret` was empty, using a generated one for now. Please set this in your config [airflow.api_fastapi.auth.tokens] loc=tokens.py:581' \
+  'airflow-apiserver-1  | 2025-12-07T15:49:58.200000Z [info     ] Simple auth manager | Password for user '"'"'admin'"'"': xZZFA8CZBNu9zmWs' \
+  'airflow-apiserver-2  | 2025-12-07T15:50:00.120000Z [warning  ] `api_auth/jwt_secret` was empty, using a generated one for now. Please set this in your config [airflow.api_fastapi.auth.tokens] loc=tokens.py:581' \
+  'airflow-apiserver-2  | 2025-12-07T15:52:25.000000Z [error    ] JWT token is not valid: Signature verification failed token=eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlc2lnbmF0dXJl [airflow.api_fastapi.auth.managers.base_auth_manager] loc=base_auth_manager.py:107' \
+  'airflow-apiserver-2  | 2025-12-07T15:53:25.000000Z [error    ] JWT token is not valid: Signature verification failed [airflow.api_fastapi.auth.managers.base_auth_manager] loc=base_auth_manager.py:107' \
+  >"$scratch/secret-compose.log"
+for format in text json markdown github jira; do
+  check "secrets-$format" 0 "$etiolog" analyze --no-default-rules --format "$format" --jira-project OPS \
+    --db "$scratch/secrets.db" "$scratch/secret-compose.log"
+  if [[ "$out" == *xZZFA8CZBNu9zmWs* || "$out" == *eyJzdWIiOiJhZG1pbiJ9* ]]; then
+    echo "FAIL secrets-$format: a secret was printed"; failures=$((failures + 1))
+  fi
+  if [[ "$format" != text && "$out" != *'eyJ***'* ]]; then
+    echo "FAIL secrets-$format: the redacted token is not cited"; failures=$((failures + 1))
+  fi
+done
+# Markdown injection, judged by a GitHub-flavoured renderer (raw HTML allowed,
+# as a permissive site would): outside code, no HTML, link, mention or reference
+# from the log line survives.
+printf '%s\n' \
+  'airflow-apiserver-1  | 2025-12-07T15:49:58.120000Z [warning  ] `api_auth/jwt_secret` was empty, using a generated one for now. Please set this in your config [airflow.api_fastapi.auth.tokens] loc=tokens.py:581' \
+  'airflow-apiserver-2  | 2025-12-07T15:50:00.120000Z [warning  ] `api_auth/jwt_secret` was empty, using a generated one for now. Please set this in your config [airflow.api_fastapi.auth.tokens] loc=tokens.py:581' \
+  'airflow-apiserver-2  | 2025-12-07T15:52:25.000000Z [error    ] JWT token is not valid: Signature verification failed ```` </code><script>alert(1)</script> | @admin #12 [x](javascript:alert(1)) <img src=x onerror=alert(1)>' \
+  'airflow-apiserver-2  | 2025-12-07T15:53:25.000000Z [error    ] JWT token is not valid: Signature verification failed' \
+  >"$scratch/hostile @admin #12 <img src=x> | x.log"
+check markdown-hostile 0 "$etiolog" analyze --no-default-rules --format markdown \
+  "$scratch/hostile @admin #12 <img src=x> | x.log" && \
+  contains markdown-hostile "<script>alert(1)</script>"  # Shown, inside a code block.
+if ! cmark-gfm --unsafe -e table -e autolink <<<"$out" | python3 -c '
+import re, sys
+html = sys.stdin.read()
+assert html.count("<pre") >= 1, "evidence not in a code block"
+html = re.sub(r"<pre[^>]*>.*?</pre>", "", html, flags=re.S)
+html = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+bad = [t for t in ["<script", "<img", "javascript:", "@admin", "#12"] if t in html]
+assert not bad, bad
+for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+    assert row.count("<td") in (0, 4, 5), row  # The file name splits no cell.
+'; then
+  echo "FAIL markdown-hostile: log text became markup"; failures=$((failures + 1))
+fi
+check secrets-to 0 "$etiolog" report --db "$scratch/secrets.db" --to "$scratch/secret-tickets"
+if grep -rqE 'xZZFA8CZBNu9zmWs|eyJzdWIiOiJhZG1pbiJ9' "$scratch/secret-tickets" "$scratch/secrets.db"; then
+  echo "FAIL secrets-to: a secret reached the ticket directory or the store"; failures=$((failures + 1))
+fi
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures CLI check(s) failed"

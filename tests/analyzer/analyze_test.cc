@@ -140,7 +140,7 @@ TEST(RunAnalyze, MissingFileIsNamedAndExitIsNonZero) {
 TEST(RunAnalyze, JsonOnNegativeSampleHasNoFindings) {
   AnalyzeOptions opt;
   opt.paths = {ETIOLOG_SAMPLES_DIR "/scenarios/negative_key_warning_only"};
-  opt.format = "json";
+  opt.output.report.format = ReportFormat::kJson;
   std::ostringstream out, err;
   EXPECT_EQ(RunAnalyze(opt, out, err), kExitOk) << err.str();
   EXPECT_NE(out.str().find("\"findings\": []"), std::string::npos) << out.str();

@@ -582,7 +582,7 @@ TEST(Mechanism, FindingsAreKeptInTheStore) {
   Diagnosis d;
   d.Scenario("per_process_key");
   std::vector<Finding> fs = d.Run();
-  ASSERT_OK(SaveFindings(fs, d.store()));
+  ASSERT_OK(SaveFindings(fs, "", d.store()));
   auto t = d.store()->Query(
       "SELECT f.cause, f.fingerprint, count(e.event_id) FROM findings f "
       "LEFT JOIN finding_evidence e ON e.finding_id = f.id GROUP BY f.id ORDER BY f.rank",

@@ -1,31 +1,44 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs `etiolog analyze --format json samples/<scenario>` and compares the
-# normalised output with tests/golden/<scenario>.expected.json.
-# Usage: run_golden.sh ETIOLOG SCENARIO [--update]
+# Runs `etiolog analyze --format FORMAT samples/scenarios/<scenario>` and
+# compares the normalised output with tests/golden/<scenario>.expected.<ext>
+# (json: .expected.json, the default; markdown: .expected.md).
+# Usage: run_golden.sh ETIOLOG SCENARIO [--format json|markdown] [--update]
 # Run from the repository root (paths in reports are relative to it).
 set -euo pipefail
 etiolog=$1
 scenario=$2
-expected=tests/golden/${scenario}.expected.json
+shift 2
+format=json
+update=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --format) format=$2; shift 2 ;;
+    --update) update=1; shift ;;
+    *) echo "run_golden.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case $format in
+  json) ext=json ;;
+  markdown) ext=md ;;
+  *) echo "run_golden.sh: no golden format $format" >&2; exit 2 ;;
+esac
+expected=tests/golden/${scenario}.expected.${ext}
 actual=$(mktemp)
-trap 'rm -f "$actual"' EXIT
+trap 'rm -f "$actual" "$actual.raw" "$actual.err"' EXIT
 
 set +e
-"$etiolog" analyze --no-default-rules --format json "samples/scenarios/${scenario}" >"$actual.raw" 2>"$actual.err"
+"$etiolog" analyze --no-default-rules --format "$format" "samples/scenarios/${scenario}" >"$actual.raw" 2>"$actual.err"
 rc=$?
 set -e
 # Normalise what may change without the diagnosis changing: the version.
 sed -E 's/"version": "[^"]*"/"version": "X"/' "$actual.raw" >"$actual"
-rm -f "$actual.raw"
 if [[ $rc -ne 0 ]]; then
   echo "etiolog exited $rc on samples/scenarios/${scenario}:" >&2
   cat "$actual.err" >&2
-  rm -f "$actual.err"
   exit 1
 fi
-rm -f "$actual.err"
-if [[ "${3:-}" == "--update" ]]; then
+if [[ $update -eq 1 ]]; then
   cp "$actual" "$expected"
   echo "updated $expected"
   exit 0
@@ -35,6 +48,6 @@ if [[ ! -f "$expected" ]]; then
   exit 1
 fi
 if ! diff -u "$expected" "$actual"; then
-  echo "golden mismatch for ${scenario}; if the change is intended run scripts/update-golden" >&2
+  echo "golden mismatch for ${scenario} (${format}); if the change is intended run scripts/update-golden" >&2
   exit 1
 fi
