@@ -18,6 +18,7 @@
 #include <charconv>
 #include <cmath>
 #include <csignal>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <set>
@@ -133,6 +134,7 @@ class Tail {
   std::vector<db::FollowedFileRecord> stored_;  // At start.
   std::map<std::string, Emitted> emitted_;      // By fingerprint.
   uint64_t events_ = 0;                         // Events read in this session.
+  uint64_t attached_ = 0;                       // Generations read in this session.
   Status failure_;                              // The store failed.
   int delivery_ = kExitOk;
 };
@@ -177,6 +179,7 @@ bool Tail::Start(ingest::FollowedFile* f, const std::string& name, uint64_t offs
   t.saved_path = f->path();
   t.stream = pipeline_->Follow(f, f->labels(), offset, line);
   Tracked& kept = tracked_[f] = std::move(t);
+  ++attached_;
   return SaveFile(f, kept, false);
 }
 
@@ -229,7 +232,6 @@ void Tail::Report(const IngestStats& stats) {
   IngestStats counts = stats;
   counts.errors.clear();
   counts.warnings.clear();
-  run_.stats.sources += counts.sources;
   run_.stats.bytes += counts.bytes;
   run_.stats.lines += counts.lines;
   run_.stats.candidates += counts.candidates;
@@ -299,9 +301,14 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
   RunSummary shown = run_;
   shown.stats.errors.clear();
   shown.stats.warnings.clear();
+  char now[32];
+  const std::time_t t = std::time(nullptr);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  std::strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
   for (size_t i = 0; i < changed.size(); ++i) {
-    out_ << "== " << how[i] << " finding: " << changed[i].cause << " (" << changed[i].fingerprint
-         << ")\n";
+    out_ << "== " << now << " " << how[i] << " finding: " << changed[i].cause << " ("
+         << changed[i].fingerprint << ")\n";
   }
   out_ << RenderReport(changed, shown, output.report);
   out_.flush();
@@ -316,6 +323,8 @@ bool Tail::Diagnose() {
     failure_ = findings.status();
     return false;
   }
+  // The run summary counts the files read so far, ended or not.
+  run_.stats.sources = attached_;
   Result<std::string> deployment = Diagnoser::DetectDeployment(*store_);
   run_.deployment = deployment.ok() ? *deployment : "default";
   failure_ = SaveFindings(*findings, RunSummaryJson(run_), store_.get());
@@ -419,8 +428,14 @@ int Tail::Run() {
         ok = ok && Start(f, name, offset, line) && Pump(f);
       }
     }
-    startup = false;
     if (!ok) return Fail(failure_);
+    if (startup) {
+      // Scripts may wait for this line before writing.
+      err_ << "etiolog: following " << tracked_.size() << " file(s); checking every "
+           << options_.poll_interval_ms << " ms\n";
+      err_.flush();
+      startup = false;
+    }
     const int64_t now = ingest::SteadyMillis();
     if (run_.stats.bytes != bytes_before) last_activity = now;
     if (events_ != events_before) {
