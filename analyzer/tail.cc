@@ -417,6 +417,9 @@ int Tail::Run() {
         ingest::FollowedFile* f = follower_->Adopt(r.path, id);
         if (f == nullptr) {
           // Gone (deleted, or rotated out of its directory): nothing to resume.
+          err_ << "etiolog: " << r.name << ": not found any more (deleted, or moved out of "
+               << r.path << "'s directory); what followed line " << r.checkpoint_line
+               << " was not read\n";
           ok = ok && MarkEnded(&r);
           continue;
         }
