@@ -268,7 +268,9 @@ bool Tail::End(ingest::FollowedFile* f) {
   if (failure_.ok()) failure_ = it->second.stream->Finish(&stats);
   Report(stats);
   if (!failure_.ok()) return false;
-  const bool ok = SaveFile(f, it->second, f->ending() || it->second.stream->ended());
+  // A generation that ended is never resumed; one whose read failed (the
+  // stream ended, the file did not) is, by the next run, at its checkpoint.
+  const bool ok = SaveFile(f, it->second, f->ending());
   tracked_.erase(it);
   return ok;
 }
@@ -277,12 +279,13 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
                const std::vector<std::string>& how) {
   OutputOptions output = options_.output;
   output.report.redactor = loaded_.matcher.get();
-  if (!output.to_dir.empty()) {
-    // The directory holds every current finding; unchanged files are not
-    // rewritten.
-    return EmitFindings(all, run_, output, out_, err_);
+  if (!output.to_dir.empty() || !output.post.url.empty()) {
+    // A ticket directory holds every current finding (unchanged files are
+    // not rewritten); an endpoint is sent the new and changed ones.
+    const int rc = EmitFindings(output.to_dir.empty() ? changed : all, run_, output, out_, err_);
+    out_.flush();
+    return rc;
   }
-  if (!output.post.url.empty()) return EmitFindings(changed, run_, output, out_, err_);
   if (options_.jsonl) {
     output.report.format = ReportFormat::kJson;
     Json doc = Json::parse(RenderReport(changed, run_, output.report), nullptr, false);
