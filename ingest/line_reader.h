@@ -29,6 +29,9 @@
 
 namespace etiolog::ingest {
 
+// Granularity of Chunk::line_marks.
+inline constexpr size_t kLineMarkBytes = size_t{64} << 10;
+
 // Where a line of a transformed chunk came from in its source.
 struct LineOrigin {
   uint64_t offset = 0;  // Byte offset of the source line it starts at.
@@ -42,9 +45,6 @@ struct LineOrigin {
 // first_line + k at offset + (its position in data). A chunk produced by an
 // unwrapping reader (ingest/framing.h) holds transformed text instead, and
 // origins[k] locates its line k in the source.
-// Granularity of Chunk::line_marks.
-inline constexpr size_t kLineMarkBytes = size_t{64} << 10;
-
 struct Chunk {
   std::string_view data;                // Valid until the next Next() of its reader.
   uint64_t offset = 0;                  // Source byte offset of the chunk's first line.
