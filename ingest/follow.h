@@ -172,7 +172,8 @@ class Follower {
     // 0: never. Default: 5 min.
     int64_t close_idle_ms = 300000;
     // Bytes a file may yield per Poll(), so one busy file cannot starve the
-    // others or the diagnosis. Default: 64 MiB.
+    // others or the diagnosis; a file with offset() < size() after reading
+    // has more: poll again without waiting. Default: 64 MiB.
     uint64_t max_bytes_per_poll = uint64_t{64} << 20;
   };
 
@@ -188,7 +189,6 @@ class Follower {
     std::vector<std::string> errors;      // Paths that cannot be read, each
                                           // once until it can be again.
     std::vector<std::string> notes;       // Rotations, truncations, ...
-    bool more = false;                    // Some file holds more than this poll's budget.
   };
 
   explicit Follower(Options options, Clock clock = SteadyMillis);

@@ -49,8 +49,9 @@ class FollowTest : public ::testing::Test {
   }
   void Truncate(const std::string& name) { ASSERT_EQ(::truncate(Path(name).c_str(), 0), 0); }
 
-  void Follow(std::vector<std::string> patterns) {
+  void Follow(std::vector<std::string> patterns, uint64_t budget = uint64_t{64} << 20) {
     Follower::Options o;
+    o.max_bytes_per_poll = budget;
     for (std::string& p : patterns) o.patterns.push_back({std::move(p), {}});
     o.rescan_ms = 1000;
     o.rotate_wait_ms = 1000;
@@ -128,6 +129,19 @@ TEST_F(FollowTest, ReadsGrowthAndWaitsForPartialLines) {
   // Nothing new: nothing readable.
   c = Poll(10);
   EXPECT_TRUE(c.readable.empty());
+}
+
+TEST_F(FollowTest, ABusyFileYieldsItsBudgetPerPoll) {
+  Append("a.log", "0123456789\nabcdefghij\n");
+  Follow({Path("a.log")}, /*budget=*/8);
+  Poll();
+  EXPECT_TRUE(Lines(0).empty());  // 8 bytes: no complete line yet.
+  EXPECT_LT(readings_[0].file->offset(), readings_[0].file->size());
+  Poll();
+  EXPECT_EQ(Lines(0), (Strs{"0123456789"}));
+  Poll();
+  EXPECT_EQ(Lines(0), (Strs{"0123456789", "abcdefghij"}));
+  EXPECT_EQ(readings_[0].file->offset(), readings_[0].file->size());
 }
 
 TEST_F(FollowTest, SettlesADanglingLineAfterIdle) {
