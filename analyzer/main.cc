@@ -12,6 +12,7 @@
 #include <boost/program_options.hpp>
 
 #include "analyzer/commands.h"
+#include "analyzer/tail.h"
 #include "ingest/input_set.h"
 #include "ingest/time_zone.h"
 
@@ -29,6 +30,8 @@ const char kUsage[] =
     "  analyze PATH...   read log files or directories, print the diagnosis\n"
     "  report --db STORE render the findings a store holds again, in any format, to\n"
     "                    stdout, a ticket directory or an HTTP endpoint\n"
+    "  tail PATH|GLOB... follow live logs (rotation-safe) and print findings as they\n"
+    "                    appear or change\n"
     "  events PATH...    print every event the rules find, one per line\n"
     "  rules test|lint|list [PACK...]\n"
     "                    check rule packs: run their examples, lint them, list rules\n"
@@ -277,6 +280,90 @@ int Report(const std::vector<std::string>& args) {
   return etiolog::analyzer::RunReport(opt, std::cout, std::cerr);
 }
 
+int Tail(const std::vector<std::string>& args) {
+  etiolog::analyzer::TailOptions opt;
+  std::string timezone = "UTC";
+  std::vector<std::string> labels;
+  std::string poll = "250ms", debounce = "2s", partial = "5s", rotate = "5s", exit_after, exit_idle;
+  po::options_description desc(
+      "Usage: etiolog tail [options] PATH|GLOB|DIR...\n"
+      "\n"
+      "Follows log files as they grow, like 'tail -F': across rotation (rename or\n"
+      "copytruncate), deletion and re-creation, and picks up new files matching a\n"
+      "glob ('/var/log/airflow/*.log', quoted) or appearing in a directory. Lines go\n"
+      "through the same rules and store as 'analyze'; a few seconds after new events\n"
+      "(--debounce) the diagnosis runs again and findings that are new or changed are\n"
+      "printed: --format text (default) or jsonl (one JSON finding per line), or sent\n"
+      "with --to / --post. Without --db, files present at start are followed from their\n"
+      "end (--from-start reads them first); with --db, a later run resumes where this\n"
+      "one stopped. Stops on SIGINT/SIGTERM (exit 0), or with --exit-after /\n"
+      "--exit-when-idle. See docs/tail.md.\n"
+      "\n"
+      "Options");
+  OutputArgs output;
+  desc.add_options()("help,h", "show this help")(
+      "db", po::value(&opt.db_path),
+      "keep the event store and the followed files' checkpoints in this SQLite file; "
+      "a later run resumes from them (default: a temporary store)")(
+      "from-start", po::bool_switch(&opt.from_start),
+      "read files present at start from their beginning (default: from their end, unless "
+      "--db knows them)")("poll-interval", po::value(&poll)->default_value("250ms"),
+                          "how often files are checked for growth")(
+      "debounce", po::value(&debounce)->default_value("2s"),
+      "diagnose once no new event arrived for this long (and at most once per this long)")(
+      "partial-line-timeout", po::value(&partial)->default_value("5s"),
+      "take a last line without newline as complete after its file was idle this long")(
+      "rotate-wait", po::value(&rotate)->default_value("5s"),
+      "keep reading a renamed or deleted file until it was idle this long")(
+      "exit-after", po::value(&exit_after), "stop after this long")(
+      "exit-when-idle", po::value(&exit_idle),
+      "stop once nothing new was read for this long (after a last diagnosis)")(
+      "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
+      "hide findings below this confidence (0 to 1)");
+  AddOutputOptions(&desc, &opt.output, &output);
+  AddInputOptions(&desc, &opt, &timezone, &labels);
+  po::variables_map vm;
+  if (int rc = ParseInputCommand("tail", args, desc, timezone, &opt, &vm); rc >= 0) return rc;
+  if (output.format == "jsonl") {
+    if (!opt.output.to_dir.empty() || !opt.output.post.url.empty()) {
+      std::cerr << "etiolog tail: --format jsonl is for stdout; with --to or --post use json\n";
+      return kExitUsage;
+    }
+    opt.jsonl = true;
+    output.format = "json";
+  }
+  if (int rc = FinishOutputOptions("tail", output, vm, &opt.output); rc >= 0) return rc;
+  if (opt.min_confidence < 0 || opt.min_confidence > 1) {
+    std::cerr << "etiolog tail: --min-confidence must be between 0 and 1\n";
+    return kExitUsage;
+  }
+  struct Duration {
+    const char* option;
+    const std::string* text;
+    int64_t* ms;
+  };
+  const Duration durations[] = {{"--poll-interval", &poll, &opt.poll_interval_ms},
+                                {"--debounce", &debounce, &opt.debounce_ms},
+                                {"--partial-line-timeout", &partial, &opt.partial_line_ms},
+                                {"--rotate-wait", &rotate, &opt.rotate_wait_ms},
+                                {"--exit-after", &exit_after, &opt.exit_after_ms},
+                                {"--exit-when-idle", &exit_idle, &opt.exit_when_idle_ms}};
+  for (const Duration& d : durations) {
+    if (d.text->empty()) continue;
+    etiolog::Result<int64_t> ms = etiolog::analyzer::ParseDuration(*d.text);
+    if (!ms.ok()) {
+      std::cerr << "etiolog tail: " << d.option << ": " << ms.status().message() << "\n";
+      return kExitUsage;
+    }
+    *d.ms = *ms;
+  }
+  if (opt.poll_interval_ms < 1) {
+    std::cerr << "etiolog tail: --poll-interval must be at least 1ms\n";
+    return kExitUsage;
+  }
+  return etiolog::analyzer::RunTail(opt, std::cout, std::cerr);
+}
+
 int Events(const std::vector<std::string>& args) {
   etiolog::analyzer::EventsOptions opt;
   std::string timezone = "UTC";
@@ -373,6 +460,7 @@ int main(int argc, char** argv) {
     if (command == "analyze") return Analyze(args);
     if (command == "report") return Report(args);
     if (command == "events") return Events(args);
+    if (command == "tail") return Tail(args);
     if (command == "rules") return Rules(args);
     std::cerr << "etiolog: unknown command '" << command << "'\n\n" << kUsage;
     return kExitUsage;

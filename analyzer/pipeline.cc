@@ -89,55 +89,106 @@ std::string Where(uint64_t line, uint64_t offset) {
   return "line " + std::to_string(line) + " (byte offset " + std::to_string(offset) + ")";
 }
 
-// Reads one source to its end, emitting its messages. Returns non-OK only if
-// emit does (the store failed).
-Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
-                  rules::Matcher::Scratch* scratch, ingest::Source* src,
-                  const ProcessIdentity& labels, IngestStats* stats, const EmitFn& emit) {
-  const std::string& name = src->name();
-  {
+// Reads one source through the chain, emitting its messages: Begin, then
+// Pump() (again and again for a source that grows), then Finish. Pump()
+// returns non-OK only if emit does (the store failed).
+class SourceReading {
+ public:
+  // reader (options.reader, or a copy saying where a followed file
+  // resumes) is used by the constructor only; the rest must outlive this.
+  SourceReading(const rules::Matcher& matcher, const IngestOptions& options,
+                const ingest::LineReader::Options& reader, rules::Matcher::Scratch* scratch,
+                ingest::Source* src, const ProcessIdentity& labels)
+      : matcher_(matcher),
+        options_(options),
+        scratch_(scratch),
+        src_(src),
+        name_(src->name()),
+        reader_(ingest::NewFramingReader(src, reader)),
+        decoder_(ingest::SourceContext{name_, labels, src->mtime()}, options.decoder),
+        last_line_(reader.first_line - 1),
+        last_offset_(reader.first_offset) {}
+
+  Status Begin(const EmitFn& emit) {
     Message begin;
     begin.kind = Message::Kind::kBegin;
-    begin.name = name;
-    ETIOLOG_RETURN_IF_ERROR(emit(std::move(begin)));
+    begin.name = name_;
+    return emit(std::move(begin));
   }
-  std::unique_ptr<ingest::ChunkReader> reader = ingest::NewFramingReader(src, options.reader);
-  ingest::Decoder decoder(ingest::SourceContext{name, labels, src->mtime()}, options.decoder);
-  LogRecord record;
-  std::vector<rules::Match> matches;
-  uint64_t bad = 0, capped = 0, warned = 0;
-  uint64_t last_line = 0, last_offset = 0;
-  auto warn = [&](std::string msg) {
-    if (warned++ < kMaxWarningsPerSource) stats->warnings.push_back(name + ": " + std::move(msg));
-  };
+
+  // Reads chunks until the reader hands out an empty one (end of input, or
+  // nothing more for now) or fails, and sends what was read.
+  Status Pump(IngestStats* stats, const EmitFn& emit);
+
+  // Sends the source's facts so far (time span; capped and bad lines not
+  // sent before): a followed source does so after each Pump(), so that a
+  // diagnosis sees them.
+  Status SendFacts(const EmitFn& emit);
+
+  // Counts and summarises the source's warnings and sends its facts.
+  Status Finish(IngestStats* stats, const EmitFn& emit);
+
+  bool ended() const { return ended_; }
+  uint64_t next_offset() const { return last_offset_; }
+  uint64_t next_line() const { return last_line_ + 1; }
+
+ private:
+  void Warn(IngestStats* stats, std::string msg) {
+    if (warned_++ < kMaxWarningsPerSource) {
+      stats->warnings.push_back(name_ + ": " + std::move(msg));
+    }
+  }
+
   // Events of the chunks read since the last batch was sent, with the
   // checkpoint after them. One batch is one store transaction: sending one
   // per chunk cost more than scanning the chunk.
-  Message batch;
-  bool pending = false;
-  uint64_t pending_bytes = 0;
-  auto send = [&]() -> Status {
-    if (!pending) return Status::OK();
-    batch.kind = Message::Kind::kBatch;
-    Status st = emit(std::move(batch));
-    batch = Message();
-    pending = false;
-    pending_bytes = 0;
+  Status Send(const EmitFn& emit) {
+    if (!pending_) return Status::OK();
+    batch_.kind = Message::Kind::kBatch;
+    Status st = emit(std::move(batch_));
+    batch_ = Message();
+    pending_ = false;
+    pending_bytes_ = 0;
     return st;
-  };
-  for (;;) {
-    Result<ingest::Chunk> next = reader->Next();
+  }
+
+  const rules::Matcher& matcher_;
+  const IngestOptions& options_;
+  rules::Matcher::Scratch* scratch_;
+  ingest::Source* src_;
+  std::string name_;
+  std::unique_ptr<ingest::ChunkReader> reader_;
+  ingest::Decoder decoder_;
+  LogRecord record_;
+  std::vector<rules::Match> matches_;
+  uint64_t bad_ = 0, capped_ = 0, warned_ = 0;
+  uint64_t sent_bad_ = 0, sent_capped_ = 0;  // Sent by SendFacts().
+  uint64_t last_line_ = 0, last_offset_ = 0;
+  Message batch_;
+  bool pending_ = false;
+  uint64_t pending_bytes_ = 0;
+  bool ended_ = false;
+};
+
+Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
+  while (!ended_) {
+    Result<ingest::Chunk> next = reader_->Next();
     if (!next.ok()) {
       stats->errors.push_back(next.status().message() + "; reading stopped after " +
-                              Where(last_line, last_offset));
+                              Where(last_line_, last_offset_));
+      ended_ = true;
       break;
     }
     ingest::Chunk& chunk = *next;
     if (chunk.data.empty()) {
-      ++stats->sources;
+      // A source that may grow has nothing more for now, unless it ended.
+      if (src_->drained() == ingest::Drained::kEnd) {
+        ++stats->sources;
+        ended_ = true;
+      }
       break;
     }
-    const size_t events_before = batch.events.size();
+    const size_t events_before = batch_.events.size();
     // LineReader checked plain chunks as it read them; others are checked
     // here.
     ingest::BadBytes bb;
@@ -146,25 +197,27 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
       chunk.clean = bb.lines() == 0;
     }
     if (bb.lines() > 0) {
-      bad += bb.lines();
+      bad_ += bb.lines();
       const size_t line_begin =
           chunk.data.rfind('\n', bb.first_pos == 0 ? 0 : bb.first_pos - 1) == std::string_view::npos
               ? 0
               : chunk.data.rfind('\n', bb.first_pos == 0 ? 0 : bb.first_pos - 1) + 1;
       const uint64_t k = bb.first_line_index;
       const uint64_t at = chunk.LineOffset(k, line_begin) + (bb.first_pos - line_begin);
-      warn(Where(chunk.LineNumber(k), at) + ": " + bb.first_what +
-           (bb.first_what == std::string_view("NUL byte") ? " (removed)" : " (shown as U+FFFD)"));
+      Warn(stats, Where(chunk.LineNumber(k), at) + ": " + bb.first_what +
+                      (bb.first_what == std::string_view("NUL byte") ? " (removed)"
+                                                                     : " (shown as U+FFFD)"));
     }
     if (chunk.capped) {
-      ++capped;
-      warn(Where(chunk.LineNumber(0), chunk.offset) + ": line longer than " +
-           std::to_string(options.reader.chunk_size) + " bytes; only its start was read");
+      ++capped_;
+      Warn(stats, Where(chunk.LineNumber(0), chunk.offset) + ": line longer than " +
+                      std::to_string(options_.reader.chunk_size) +
+                      " bytes; only its start was read");
     }
     uint64_t index = 0;
     size_t counted_to = 0;
-    Status scan = matcher.Scan(
-        chunk.data, scratch, [&](size_t begin, size_t end, const std::vector<int>& atoms) {
+    Status scan = matcher_.Scan(
+        chunk.data, scratch_, [&](size_t begin, size_t end, const std::vector<int>& atoms) {
           ++stats->candidates;
           // Count on from the previous candidate, or from the nearest line
           // mark if that is closer.
@@ -175,55 +228,80 @@ Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
           }
           index += ingest::CountNewlines(chunk.data.substr(counted_to, begin - counted_to));
           counted_to = begin;
-          decoder.Decode(chunk, begin, end, index, &record);
-          matches.clear();
-          matcher.MatchRecord(record, atoms, &matches);
-          if (matches.empty()) return;
-          matcher.Redact(&record.text);
-          matcher.Redact(&record.message);
-          for (const rules::Match& m : matches) {
-            db::Event ev = MakeEvent(matcher.rules()[m.rule], m, record);
-            for (auto& kv : ev.captures) matcher.Redact(&kv.second);
-            batch.events.push_back(std::move(ev));
+          decoder_.Decode(chunk, begin, end, index, &record_);
+          matches_.clear();
+          matcher_.MatchRecord(record_, atoms, &matches_);
+          if (matches_.empty()) return;
+          matcher_.Redact(&record_.text);
+          matcher_.Redact(&record_.message);
+          for (const rules::Match& m : matches_) {
+            db::Event ev = MakeEvent(matcher_.rules()[m.rule], m, record_);
+            for (auto& kv : ev.captures) matcher_.Redact(&kv.second);
+            batch_.events.push_back(std::move(ev));
           }
         });
     if (!scan.ok()) {
-      stats->errors.push_back(name + ": " + scan.message());
-      batch.events.resize(events_before);  // The chunk was not read completely.
+      stats->errors.push_back(name_ + ": " + scan.message());
+      batch_.events.resize(events_before);  // The chunk was not read completely.
+      ended_ = true;
       break;
     }
-    decoder.EndChunk(chunk);
+    decoder_.EndChunk(chunk);
     stats->bytes += chunk.source_bytes;
     stats->lines += chunk.source_lines;
-    stats->events += batch.events.size() - events_before;
-    last_line = chunk.next_line - 1;
-    last_offset = chunk.next_offset;
-    batch.checkpoint_offset = chunk.next_offset;
-    batch.checkpoint_line = chunk.next_line - 1;
-    pending = true;
-    pending_bytes += chunk.source_bytes;
-    if (batch.events.size() >= kBatchEvents || pending_bytes >= kBatchBytes) {
-      ETIOLOG_RETURN_IF_ERROR(send());
+    stats->events += batch_.events.size() - events_before;
+    last_line_ = chunk.next_line - 1;
+    last_offset_ = chunk.next_offset;
+    batch_.checkpoint_offset = chunk.next_offset;
+    batch_.checkpoint_line = chunk.next_line - 1;
+    pending_ = true;
+    pending_bytes_ += chunk.source_bytes;
+    if (batch_.events.size() >= kBatchEvents || pending_bytes_ >= kBatchBytes) {
+      ETIOLOG_RETURN_IF_ERROR(Send(emit));
     }
   }
-  ETIOLOG_RETURN_IF_ERROR(send());
-  capped = std::max(capped, reader->capped_lines());
-  if (bad > 0) {
-    warn(std::to_string(bad) + " line(s) with NUL bytes or invalid UTF-8 in total");
+  return Send(emit);
+}
+
+Status SourceReading::SendFacts(const EmitFn& emit) {
+  ETIOLOG_RETURN_IF_ERROR(Send(emit));
+  const uint64_t capped = std::max(capped_, reader_->capped_lines());
+  Message end;
+  end.kind = Message::Kind::kEnd;
+  end.first_us = decoder_.first_time_us();
+  end.last_us = decoder_.last_time_us();
+  // The store adds the counts: send what was not sent yet.
+  end.capped = capped - sent_capped_;
+  end.bad = bad_ - sent_bad_;
+  sent_capped_ = capped;
+  sent_bad_ = bad_;
+  return emit(std::move(end));
+}
+
+Status SourceReading::Finish(IngestStats* stats, const EmitFn& emit) {
+  ETIOLOG_RETURN_IF_ERROR(Send(emit));
+  const uint64_t capped = std::max(capped_, reader_->capped_lines());
+  if (bad_ > 0) {
+    Warn(stats, std::to_string(bad_) + " line(s) with NUL bytes or invalid UTF-8 in total");
   }
-  if (warned > static_cast<uint64_t>(kMaxWarningsPerSource)) {
-    stats->warnings.push_back(name + ": " + std::to_string(warned - kMaxWarningsPerSource) +
+  if (warned_ > static_cast<uint64_t>(kMaxWarningsPerSource)) {
+    stats->warnings.push_back(name_ + ": " + std::to_string(warned_ - kMaxWarningsPerSource) +
                               " more warning(s) not shown");
   }
   stats->capped_lines += capped;
-  stats->bad_records += bad;
-  Message end;
-  end.kind = Message::Kind::kEnd;
-  end.first_us = decoder.first_time_us();
-  end.last_us = decoder.last_time_us();
-  end.capped = capped;
-  end.bad = bad;
-  return emit(std::move(end));
+  stats->bad_records += bad_;
+  return SendFacts(emit);
+}
+
+// Reads one source to its end, emitting its messages. Returns non-OK only if
+// emit does (the store failed).
+Status ReadSource(const rules::Matcher& matcher, const IngestOptions& options,
+                  rules::Matcher::Scratch* scratch, ingest::Source* src,
+                  const ProcessIdentity& labels, IngestStats* stats, const EmitFn& emit) {
+  SourceReading reading(matcher, options, options.reader, scratch, src, labels);
+  ETIOLOG_RETURN_IF_ERROR(reading.Begin(emit));
+  ETIOLOG_RETURN_IF_ERROR(reading.Pump(stats, emit));
+  return reading.Finish(stats, emit);
 }
 
 // Reads every stream of one input.
@@ -302,6 +380,58 @@ Status Pipeline::Ingest(ingest::Source* src, IngestStats* stats, const ProcessId
   Writer writer(store_);
   return ReadSource(*matcher_, options_, scratch.get(), src, labels, stats,
                     [&](Message&& m) { return writer.Apply(std::move(m)); });
+}
+
+struct Pipeline::Stream::Impl {
+  Impl(const rules::Matcher& matcher, const IngestOptions& options,
+       const ingest::LineReader::Options& reader, rules::Matcher::Scratch* scratch,
+       ingest::Source* src, const ProcessIdentity& labels, db::Store* store)
+      : reading(matcher, options, reader, scratch, src, labels),
+        writer(store),
+        emit([this](Message&& m) { return writer.Apply(std::move(m)); }) {}
+
+  SourceReading reading;
+  Writer writer;
+  EmitFn emit;
+  bool began = false;
+  bool finished = false;
+};
+
+Pipeline::Stream::Stream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pipeline::Stream::~Stream() = default;
+
+Status Pipeline::Stream::Pump(IngestStats* stats) {
+  if (!impl_->began) {
+    ETIOLOG_RETURN_IF_ERROR(impl_->reading.Begin(impl_->emit));
+    impl_->began = true;
+  }
+  ETIOLOG_RETURN_IF_ERROR(impl_->reading.Pump(stats, impl_->emit));
+  return impl_->reading.SendFacts(impl_->emit);
+}
+
+Status Pipeline::Stream::Finish(IngestStats* stats) {
+  if (impl_->finished) return Status::OK();
+  if (!impl_->began) {
+    ETIOLOG_RETURN_IF_ERROR(impl_->reading.Begin(impl_->emit));
+    impl_->began = true;
+  }
+  impl_->finished = true;
+  return impl_->reading.Finish(stats, impl_->emit);
+}
+
+bool Pipeline::Stream::ended() const { return impl_->reading.ended(); }
+uint64_t Pipeline::Stream::next_offset() const { return impl_->reading.next_offset(); }
+uint64_t Pipeline::Stream::next_line() const { return impl_->reading.next_line(); }
+
+std::unique_ptr<Pipeline::Stream> Pipeline::Follow(ingest::Source* src,
+                                                   const ProcessIdentity& labels,
+                                                   uint64_t first_offset, uint64_t first_line) {
+  if (follow_scratch_ == nullptr) follow_scratch_ = matcher_->NewScratch();
+  ingest::LineReader::Options reader = options_.reader;
+  reader.first_offset = first_offset;
+  reader.first_line = first_line;
+  return std::unique_ptr<Stream>(new Stream(std::make_unique<Stream::Impl>(
+      *matcher_, options_, reader, follow_scratch_.get(), src, labels, store_)));
 }
 
 Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* stats) {

@@ -27,6 +27,7 @@
 #define ETIOLOG_ANALYZER_PIPELINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -82,10 +83,51 @@ class Pipeline {
   Status Ingest(ingest::Source* src, IngestStats* stats,
                 const ProcessIdentity& labels = ProcessIdentity());
 
+  // A source that grows (a followed file, ingest/follow.h), read a piece at
+  // a time through the same chain as Ingest().
+  class Stream {
+   public:
+    // Owns the source's reader and decoder.
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    ~Stream();
+
+    // Reads what the source holds now (a partial last line waits, see
+    // ingest/source.h) and commits its events with the checkpoint after
+    // them. Input failures go to stats->errors (the stream has then ended);
+    // bad lines to stats->warnings. Returns non-OK only if the store fails.
+    Status Pump(IngestStats* stats);
+    // Records the source's facts (time span, bad and capped lines) in the
+    // store; call once, when the source ended or reading stops. Further
+    // calls do nothing.
+    Status Finish(IngestStats* stats);
+    // Whether the source ended (Drained::kEnd) or failed: Pump() reads no
+    // more.
+    bool ended() const;
+    // The checkpoint: offset and line number just after the last line read.
+    uint64_t next_offset() const;
+    uint64_t next_line() const;
+
+   private:
+    friend class Pipeline;
+    struct Impl;
+    explicit Stream(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+
+  // Starts reading *src (which must outlive the stream, as must this
+  // pipeline) at first_offset, counting lines from first_line (a
+  // checkpoint: offset and line just after the last line read before).
+  // Its events go to the store under src->name(). Streams of one pipeline
+  // share a matcher scratch: one thread at a time.
+  std::unique_ptr<Stream> Follow(ingest::Source* src, const ProcessIdentity& labels,
+                                 uint64_t first_offset = 0, uint64_t first_line = 1);
+
  private:
   const rules::Matcher* matcher_;
   db::Store* store_;
   IngestOptions options_;
+  rules::Matcher::ScratchPtr follow_scratch_;  // Of Follow() streams.
 };
 
 // Builds the stored event for a rule match on record: the rule's kind,

@@ -258,6 +258,19 @@ CREATE TABLE diagnosis(
 );
 INSERT INTO diagnosis(id, run) SELECT 1, '' WHERE EXISTS (SELECT 1 FROM findings);
 )sql",
+    // 4: what `etiolog tail` knows of the files it follows, so a restart
+    // resumes each at its checkpoint (sources.checkpoint_*).
+    R"sql(
+CREATE TABLE followed_files(
+  source_id         INTEGER PRIMARY KEY REFERENCES sources(id),
+  path              TEXT NOT NULL,
+  device            INTEGER NOT NULL,
+  inode             INTEGER NOT NULL,
+  fingerprint_bytes INTEGER NOT NULL,
+  fingerprint       INTEGER NOT NULL,
+  ended             INTEGER NOT NULL DEFAULT 0
+);
+)sql",
 };
 
 using internal::SqlError;
@@ -502,6 +515,54 @@ Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_
   sqlite3_bind_int64(s.get(), 5, source_id);
   if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "update source stats");
   return Status::OK();
+}
+
+Status Store::SaveFollowedFile(const FollowedFileRecord& f) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(
+          db_,
+          "INSERT OR REPLACE INTO followed_files(source_id, path, device, inode, "
+          "fingerprint_bytes, fingerprint, ended) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+          -1, &raw, nullptr) != SQLITE_OK) {
+    return SqlError(db_, "prepare followed file");
+  }
+  Stmt s(raw);
+  sqlite3_bind_int64(s.get(), 1, f.source_id);
+  BindText(s.get(), 2, f.path);
+  // Stored as the same 64 bits: SQLite integers are signed.
+  sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(f.device));
+  sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(f.inode));
+  sqlite3_bind_int64(s.get(), 5, static_cast<int64_t>(f.fingerprint_bytes));
+  sqlite3_bind_int64(s.get(), 6, static_cast<int64_t>(f.fingerprint));
+  sqlite3_bind_int64(s.get(), 7, f.ended ? 1 : 0);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "save followed file");
+  return Status::OK();
+}
+
+Result<std::vector<FollowedFileRecord>> Store::LoadFollowedFiles() const {
+  Result<Table> t = Query(
+      "SELECT f.source_id, s.path, f.path, f.device, f.inode, f.fingerprint_bytes, "
+      "f.fingerprint, f.ended, s.checkpoint_offset, s.checkpoint_line "
+      "FROM followed_files f JOIN sources s ON s.id = f.source_id ORDER BY f.source_id",
+      {}, "followed files");
+  if (!t.ok()) return t.status();
+  std::vector<FollowedFileRecord> out;
+  for (const std::vector<Value>& row : t->rows) {
+    auto u = [&](size_t i) { return static_cast<uint64_t>(std::get<int64_t>(row[i])); };
+    FollowedFileRecord f;
+    f.source_id = std::get<int64_t>(row[0]);
+    f.name = std::get<std::string>(row[1]);
+    f.path = std::get<std::string>(row[2]);
+    f.device = u(3);
+    f.inode = u(4);
+    f.fingerprint_bytes = static_cast<uint32_t>(u(5));
+    f.fingerprint = u(6);
+    f.ended = u(7) != 0;
+    f.checkpoint_offset = u(8);
+    f.checkpoint_line = u(9);
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 Status Store::BuildTimeline() {

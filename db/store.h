@@ -58,6 +58,22 @@ struct SourceInfo {
   uint64_t checkpoint_line = 0;    // Lines fully processed.
 };
 
+// A file `etiolog tail` follows (table followed_files): one generation of
+// it, stored as the source source_id. Identity as ingest::FileIdentity.
+struct FollowedFileRecord {
+  int64_t source_id = 0;
+  std::string name;  // The source's path in the store (what evidence shows).
+  std::string path;  // Where the file was last seen.
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint32_t fingerprint_bytes = 0;
+  uint64_t fingerprint = 0;
+  bool ended = false;  // Read to its end (rotated away, deleted, truncated).
+  // Loaded from the source (LoadFollowedFiles only): bytes and lines read.
+  uint64_t checkpoint_offset = 0;
+  uint64_t checkpoint_line = 0;
+};
+
 // A SQL value: NULL, integer, real or text.
 using Value = std::variant<std::monostate, int64_t, double, std::string>;
 
@@ -143,6 +159,15 @@ class Store {
   // cover (0 = unknown) and counts of lines that were capped or bad.
   Status UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
                            uint64_t capped_lines, uint64_t bad_records);
+
+  // Saves (inserts or replaces) what tail knows of a followed file; its
+  // source must exist (AddSource). The checkpoint fields are ignored: the
+  // source's own checkpoint advances with its events.
+  Status SaveFollowedFile(const FollowedFileRecord& file);
+
+  // Every followed file saved, by source id, with its source's name and
+  // checkpoint.
+  Result<std::vector<FollowedFileRecord>> LoadFollowedFiles() const;
 
   // Completes the derived timeline: instance lifetimes, restarts, rollouts,
   // key epochs and auth-manager epochs (docs/store-schema.md), and re-derives

@@ -4,9 +4,10 @@
 // them as they are. Otherwise it rewrites each line into out_ and records
 // the line's origin; a partial piece (CRI "P", a Docker "log" without a
 // trailing newline) is held in partial_ until the piece that completes it
-// arrives, possibly in a later chunk. The Docker shape is parsed by hand
-// (the driver always writes log, stream, time in that order); any other
-// JSON, and journald's export, goes through simdjson.
+// arrives, possibly in a later chunk (for a followed file, possibly in a
+// later Next() call: an empty chunk then means "nothing for now"). The Docker shape is parsed by
+// hand (the driver always writes log, stream, time in that order); any other JSON, and journald's
+// export, goes through simdjson.
 
 #include "ingest/framing.h"
 
@@ -85,7 +86,7 @@ std::string FormatMicros(int64_t us) {
 class FramingReader final : public ChunkReader {
  public:
   FramingReader(Source* src, const LineReader::Options& options)
-      : lr_(src, options), cap_(options.chunk_size) {}
+      : src_(src), lr_(src, options), cap_(options.chunk_size) {}
 
   uint64_t capped_lines() const override { return lr_.capped_lines() + capped_joins_; }
 
@@ -93,7 +94,10 @@ class FramingReader final : public ChunkReader {
     for (;;) {
       Result<Chunk> next = lr_.Next();
       if (!next.ok() || next->data.empty()) {
-        if (AnyPartial()) return FlushPartialOnly(next);
+        // A followed file with nothing more for now keeps its pieces: the
+        // rest of the line may still come.
+        const bool more = next.ok() && src_->drained() == Drained::kMore;
+        if (AnyPartial() && !more) return FlushPartialOnly(next);
         return next;
       }
       const Chunk& in = *next;
@@ -456,6 +460,7 @@ class FramingReader final : public ChunkReader {
     return c;
   }
 
+  Source* src_;
   LineReader lr_;
   size_t cap_;
   bool detected_ = false;

@@ -4,7 +4,10 @@
 // front, fills the rest from the source, and returns everything up to the
 // last newline. A buffer that fills without any newline holds a line longer
 // than the cap: it is returned as one capped line and the reader then skips
-// input up to the next newline.
+// input up to the next newline. A source that has nothing more for now
+// (Source::drained(): a followed file) ends the fill early: the complete
+// lines are returned and a partial last line waits in the buffer for its
+// newline (or is handed out once the source says it has settled).
 
 #include "ingest/line_reader.h"
 
@@ -112,7 +115,9 @@ uint64_t CountNewlines(std::string_view data, bool* has_nul) {
 LineReader::LineReader(Source* src, const Options& options)
     : src_(src),
       options_(options),
-      buf_(new char[options.chunk_size < 64 ? 64 : options.chunk_size]) {
+      buf_(new char[options.chunk_size < 64 ? 64 : options.chunk_size]),
+      source_offset_(options.first_offset),
+      next_line_(options.first_line) {
   if (options_.chunk_size < 64) options_.chunk_size = 64;
 }
 
@@ -156,6 +161,8 @@ Result<Chunk> LineReader::Next() {
     utf8_ok_ = true;
     lines_end_ = 0;
     if (end_ > 0) Account(end_);
+    // Set when a source that may grow has nothing more for now.
+    bool waiting = false, settled = false;
     while (!eof_ && end_ < cap) {
       Result<size_t> r = src_->Read(buf_.get() + end_, std::min(cap - end_, kReadSize));
       if (!r.ok()) {
@@ -165,7 +172,11 @@ Result<Chunk> LineReader::Next() {
         break;
       }
       if (*r == 0) {
-        eof_ = true;
+        // One virtual call per empty read, none per line.
+        const Drained d = src_->drained();
+        eof_ = d == Drained::kEnd;
+        waiting = !eof_;
+        settled = d == Drained::kSettled;
         break;
       }
       end_ += *r;
@@ -179,7 +190,7 @@ Result<Chunk> LineReader::Next() {
       const void* nl = std::memchr(buf_.get(), '\n', end_);
       if (nl == nullptr) {
         end_ = 0;  // Still inside the capped line: drop it all.
-        if (eof_) {
+        if (eof_ || waiting) {
           if (!pending_error_.ok()) return pending_error_;
           return Chunk{{}, source_offset_, next_line_, 0, nullptr, source_offset_, next_line_};
         }
@@ -197,7 +208,11 @@ Result<Chunk> LineReader::Next() {
     chunk.offset = chunk_offset;
     chunk.first_line = next_line_;
     if (last == 0) {
-      if (eof_) {
+      if (waiting && !settled) {
+        // A partial line: wait for its newline.
+        return Chunk{{}, chunk_offset, next_line_, 0, nullptr, chunk_offset, next_line_};
+      }
+      if (eof_ || settled) {
         // Final line without a newline.
         chunk.data = std::string_view(buf_.get(), end_);
         begin_ = end_;

@@ -82,7 +82,9 @@ class ChunkReader {
   ChunkReader& operator=(const ChunkReader&) = delete;
   virtual ~ChunkReader() = default;
 
-  // Returns the next chunk; a chunk with empty data means end of input.
+  // Returns the next chunk; a chunk with empty data means end of input,
+  // or, if the source may grow (Source::drained() is not kEnd), that no
+  // complete line is available for now: call Next() again later.
   // If a read fails, the lines read before the failure are returned first
   // (the last one possibly incomplete), then the source's IoError; reading
   // may not be resumed after it.
@@ -98,6 +100,10 @@ class LineReader final : public ChunkReader {
     // Read buffer size; also the cap on a single line's length.
     // Default: 4 MiB.
     size_t chunk_size = size_t{4} << 20;
+    // Where the source starts in its file, for offsets and line numbers: a
+    // followed file resumed at a checkpoint starts there. Default: the start.
+    uint64_t first_offset = 0;
+    uint64_t first_line = 1;
   };
 
   // *src must outlive the reader.
@@ -109,7 +115,8 @@ class LineReader final : public ChunkReader {
 
   // Lines longer than chunk_size seen so far (each was cut to chunk_size).
   uint64_t capped_lines() const override { return capped_lines_; }
-  // Bytes consumed from the source so far.
+  // Source offset just after the bytes consumed so far (first_offset plus
+  // the bytes read).
   uint64_t bytes_read() const { return source_offset_; }
 
  private:

@@ -7,6 +7,10 @@
 // file path as the user gave it, "-" for standard input, and
 // "<archive>:<member>" for a member of a tar or zip file (ingest/input.h).
 //
+// Most sources end: a Read() that returns 0 means end of input. A followed
+// file (ingest/follow.h) may grow; its Read() returns 0 when it has nothing
+// more *for now*, and drained() tells readers which of the two it was.
+//
 // Thread safety: a Source is used by one thread at a time.
 
 #ifndef ETIOLOG_INGEST_SOURCE_H_
@@ -21,6 +25,17 @@
 
 namespace etiolog::ingest {
 
+// What a Read() that returned 0 meant.
+enum class Drained {
+  kEnd,      // End of input. Every source but a followed file.
+  kMore,     // Nothing more for now; more may come. A reader hands out the
+             // complete lines it holds, keeps a partial last line, and calls
+             // Read() again later.
+  kSettled,  // As kMore, but what was read so far is complete: a last line
+             // still lacking its newline is handed out as a line (the file
+             // has been idle for long), and what follows starts a new one.
+};
+
 class Source {
  public:
   Source() = default;
@@ -31,7 +46,8 @@ class Source {
   virtual ~Source() = default;
 
   // Reads up to n bytes into buf[0, n). Returns the number of bytes read;
-  // 0 means end of input. Returns IoError (naming the source) if the
+  // 0 means end of input, or, for a source that may grow, nothing for now
+  // (drained() says which). Returns IoError (naming the source) if the
   // operating system refuses the read.
   // REQUIRES: buf has room for n bytes.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
@@ -42,6 +58,10 @@ class Source {
   // Last modification time (seconds since the epoch), or 0 if unknown.
   // Used to guess the year of log times printed without one (journald).
   virtual int64_t mtime() const { return 0; }
+
+  // What the last Read() that returned 0 meant. Meaningful only right after
+  // such a Read(). Default: kEnd.
+  virtual Drained drained() const { return Drained::kEnd; }
 };
 
 // Opens the file at path for reading. Returns NotFound if it does not exist

@@ -36,6 +36,13 @@ check bad-option 2 "$etiolog" analyze --frob x && contains bad-option "frob"
 check bad-format 2 "$etiolog" analyze --format xml samples/scenarios && contains bad-format "--format"
 check analyze-help-output 0 "$etiolog" analyze --help && contains analyze-help-output "--post" && \
   contains analyze-help-output "--to"
+check tail-help 0 "$etiolog" tail --help && contains tail-help "--exit-when-idle" && \
+  contains tail-help "--from-start"
+check tail-bad-duration 2 "$etiolog" tail --poll-interval 5x samples/scenarios && \
+  contains tail-bad-duration "--poll-interval"
+check tail-jsonl-sink 2 "$etiolog" tail --format jsonl --to "$scratch/t" samples/scenarios && \
+  contains tail-jsonl-sink "jsonl"
+check tail-no-path 2 "$etiolog" tail && contains tail-no-path "no PATH"
 check missing-file 4 "$etiolog" analyze /nonexistent/api-server.log && \
   contains missing-file "/nonexistent/api-server.log"
 check partial 3 "$etiolog" analyze samples/scenarios/per_process_key /nonexistent/x.log && \

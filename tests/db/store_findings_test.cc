@@ -142,6 +142,7 @@ INSERT INTO ff SELECT finding_id, name, value FROM finding_facts;
 DROP TABLE finding_facts;
 ALTER TABLE ff RENAME TO finding_facts;
 DROP TABLE diagnosis;
+DROP TABLE followed_files;
 PRAGMA user_version = 2;
 )sql";
     char* err = nullptr;

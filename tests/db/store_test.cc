@@ -65,6 +65,33 @@ TEST_F(StoreTest, AppendStoresEventsCapturesAndCheckpoint) {
   EXPECT_EQ(again->checkpoint_offset, 20u);
 }
 
+TEST_F(StoreTest, FollowedFilesKeepTheirIdentityAndCheckpoint) {
+  Append({MakeEvent(10, "process.start", 1)}, 40);
+  FollowedFileRecord f;
+  f.source_id = source_;
+  f.path = "/var/log/api.log.1";
+  f.device = 2049;
+  f.inode = 1234567;
+  f.fingerprint_bytes = 256;
+  f.fingerprint = 0xcbf29ce484222325ull;  // Above INT64_MAX: stored as its bits.
+  ASSERT_OK(store_->SaveFollowedFile(f));
+  f.ended = true;
+  ASSERT_OK(store_->SaveFollowedFile(f));  // Replaces.
+  auto all = store_->LoadFollowedFiles();
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 1u);
+  const FollowedFileRecord& g = (*all)[0];
+  EXPECT_EQ(g.name, "api.log");
+  EXPECT_EQ(g.path, f.path);
+  EXPECT_EQ(g.device, f.device);
+  EXPECT_EQ(g.inode, f.inode);
+  EXPECT_EQ(g.fingerprint_bytes, 256u);
+  EXPECT_EQ(g.fingerprint, f.fingerprint);
+  EXPECT_TRUE(g.ended);
+  EXPECT_EQ(g.checkpoint_offset, 40u);
+  EXPECT_EQ(g.checkpoint_line, 4u);
+}
+
 TEST_F(StoreTest, ReplayingABatchDoesNotDuplicate) {
   std::vector<Event> batch = {MakeEvent(10, "process.start", 1), MakeEvent(30, "x", 2)};
   Append(batch, 40);

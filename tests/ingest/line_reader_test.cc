@@ -158,6 +158,82 @@ TEST(LineReader, LineMarksAndCleanlinessAreFoundAsTheBytesAreRead) {
   }
 }
 
+// A source that grows: each Read() returns the next piece; between pieces
+// it has nothing for now (kMore, or kSettled when asked), then it ends.
+class GrowingSource : public Source {
+ public:
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (pieces_.empty() || pieces_.front().empty()) {
+      if (!pieces_.empty()) pieces_.erase(pieces_.begin());
+      drained_ = ended_ && pieces_.empty() ? Drained::kEnd
+                 : settle_                 ? Drained::kSettled
+                                           : Drained::kMore;
+      return size_t{0};
+    }
+    std::string& p = pieces_.front();
+    size_t k = std::min(n, p.size());
+    std::copy(p.begin(), p.begin() + static_cast<long>(k), buf);
+    p.erase(0, k);
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+  Drained drained() const override { return drained_; }
+
+  // Adds a piece, followed by "nothing for now".
+  void Grow(std::string piece) {
+    pieces_.push_back(std::move(piece));
+    pieces_.emplace_back();
+  }
+  void set_settle(bool settle) { settle_ = settle; }
+  void End() { ended_ = true; }
+
+ private:
+  std::vector<std::string> pieces_;
+  std::string name_ = "growing.log";
+  Drained drained_ = Drained::kMore;
+  bool settle_ = false;
+  bool ended_ = false;
+};
+
+TEST(LineReader, AGrowingSourceKeepsItsPartialLineUntilCompleted) {
+  GrowingSource src;
+  LineReader::Options o;
+  o.first_offset = 100;
+  o.first_line = 10;
+  LineReader reader(&src, o);
+  src.Grow("a\nb");
+  Result<Chunk> c = reader.Next();
+  ASSERT_OK(c);
+  EXPECT_EQ(c->data, "a\n");
+  EXPECT_EQ(c->offset, 100u);
+  EXPECT_EQ(c->first_line, 10u);
+  c = reader.Next();  // Nothing for now: "b" waits.
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->data.empty());
+  src.Grow("c\nd\n");
+  c = reader.Next();
+  ASSERT_OK(c);
+  EXPECT_EQ(c->data, "bc\nd\n");
+  EXPECT_EQ(c->offset, 102u);
+  EXPECT_EQ(c->first_line, 11u);
+  EXPECT_TRUE(c->clean);
+  // Idle long enough: a dangling line is handed out.
+  src.Grow("dangling");
+  c = reader.Next();
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->data.empty());
+  src.set_settle(true);
+  c = reader.Next();
+  ASSERT_OK(c);
+  EXPECT_EQ(c->data, "dangling");
+  EXPECT_EQ(c->first_line, 13u);
+  EXPECT_EQ(c->next_offset, 115u);
+  src.End();
+  c = reader.Next();
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->data.empty());
+}
+
 TEST(CountNewlines, Counts) {
   EXPECT_EQ(CountNewlines(""), 0u);
   EXPECT_EQ(CountNewlines("a\nb\n\n"), 3u);

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `etiolog tail`: follows live logs (ingest/follow.h) and reports findings
+// as they appear. Each followed file is read through the same chain as
+// `analyze` (Pipeline::Follow: framing, decoding, matching, the store with
+// its checkpoint); after new events, once the logs have been quiet for the
+// debounce interval, the timeline is completed and the causes are run
+// again (Diagnoser), and only findings that are new, or whose confidence
+// or evidence changed materially, are emitted: as text, as JSON Lines (one
+// finding object per line, the JSON report's shape plus "change"), or
+// through the report sinks (--to DIR, --post URL). docs/tail.md.
+//
+// With a store file (--db) the followed files, their identity and their
+// checkpoints persist: a later `etiolog tail --db` resumes each where it
+// stopped, without re-reading or counting twice, and the findings already
+// emitted are not emitted again. `etiolog report --db` renders the latest
+// diagnosis.
+//
+// Thread safety: one RunTail at a time per process (it handles SIGINT and
+// SIGTERM while it runs).
+
+#ifndef ETIOLOG_ANALYZER_TAIL_H_
+#define ETIOLOG_ANALYZER_TAIL_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyzer/commands.h"
+#include "ingest/input_set.h"
+#include "ingest/status.h"
+
+namespace etiolog::analyzer {
+
+struct TailOptions {
+  std::vector<std::string> paths;       // Files, directories, glob patterns.
+  std::vector<ProcessIdentity> labels;  // labels[i] applies to paths[i].
+  ingest::EnumerateOptions enumerate;   // --include / --exclude in directories.
+  OutputOptions output;                 // Ticket format and sinks.
+  bool jsonl = false;                   // Stdout: JSON Lines instead of output.report.format.
+  std::vector<std::string> rule_files;  // As AnalyzeOptions.
+  bool builtin_rules = true;
+  bool default_rules = true;
+  std::string db_path;  // "" = a temporary store.
+  double min_confidence = 0;
+  // Read files present at start from their beginning. Default: false, start
+  // at the end of their last complete line (unless the store knows them).
+  bool from_start = false;
+  // How often files are looked at. Default: 250 ms.
+  int64_t poll_interval_ms = 250;
+  // Diagnose once no new event arrived for this long, and at most once per
+  // this interval. Default: 2 s.
+  int64_t debounce_ms = 2000;
+  // A last line without a newline is taken as complete after its file was
+  // idle this long. Default: 5 s.
+  int64_t partial_line_ms = 5000;
+  // A file renamed or deleted is read for this long after it stopped
+  // growing, then closed. Default: 5 s.
+  int64_t rotate_wait_ms = 5000;
+  // Patterns and directories are re-listed this often to find new files.
+  // Default: 1 s.
+  int64_t rescan_ms = 1000;
+  // Stop after this long (0: never). Default: 0.
+  int64_t exit_after_ms = 0;
+  // Stop once nothing was read and no diagnosis was pending for this long
+  // (0: never). Default: 0.
+  int64_t exit_when_idle_ms = 0;
+  IngestOptions ingest;
+};
+
+// Follows options.paths until SIGINT or SIGTERM (or an exit option), then
+// reads what is left, diagnoses if events arrived since the last diagnosis,
+// saves checkpoints and findings and returns. Notes (rotations,
+// truncations), unreadable files and bad lines go to err as they happen;
+// findings to out (flushed after each emission). Exit codes: 0 after a
+// clean stop; 2 for a pack that fails to load; 4 if the store cannot be
+// opened or fails; 5 if findings could not all be delivered to a sink.
+int RunTail(const TailOptions& options, std::ostream& out, std::ostream& err);
+
+// Parses a duration: a number with a unit (ms, s, m, h; "1.5s"), or a bare
+// number of seconds. Returns milliseconds, or InvalidArgument.
+Result<int64_t> ParseDuration(std::string_view text);
+
+}  // namespace etiolog::analyzer
+
+#endif  // ETIOLOG_ANALYZER_TAIL_H_

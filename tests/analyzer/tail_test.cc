@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `etiolog tail` through RunTail: bounded runs (exit_when_idle) over a
+// scenario copied into a temporary directory; the diagnosis must equal
+// analyze's, a resumed run must not read a line twice, and a growing
+// stream must match the source it follows. Timing is never asserted.
+
+#include "analyzer/tail.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "analyzer/commands.h"
+#include "analyzer/pipeline.h"
+#include "db/store.h"
+#include "ingest/source.h"
+#include "rules/pack.h"
+#include "tests/test_util.h"
+#include <unistd.h>
+
+namespace etiolog::analyzer {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kScenario =
+    std::string(ETIOLOG_SAMPLES_DIR) + "/scenarios/per_process_key/docker-compose.log";
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+class TailTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/etiolog-tail-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directory(dir_ + "/logs");
+    lines_ = ReadLines(kScenario);
+    ASSERT_GT(lines_.size(), 100u);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Write(const std::string& name, size_t from, size_t to, bool append) {
+    std::ofstream out(dir_ + "/logs/" + name, append ? std::ios::app : std::ios::trunc);
+    for (size_t i = from; i < to && i < lines_.size(); ++i) out << lines_[i] << "\n";
+  }
+
+  TailOptions Options() {
+    TailOptions o;
+    o.paths = {dir_ + "/logs"};
+    o.db_path = dir_ + "/tail.db";
+    o.jsonl = true;
+    o.default_rules = false;
+    o.poll_interval_ms = 10;
+    o.debounce_ms = 50;
+    o.exit_when_idle_ms = 200;
+    o.from_start = true;
+    return o;
+  }
+
+  int Tail(const TailOptions& o) {
+    out_.str("");
+    err_.str("");
+    return RunTail(o, out_, err_);
+  }
+
+  // The findings analyze reports for paths (Summary()).
+  std::string Analyze(const std::vector<std::string>& paths) {
+    AnalyzeOptions a;
+    a.paths = paths;
+    a.default_rules = false;
+    a.output.report.format = ReportFormat::kJson;
+    std::ostringstream out, err;
+    EXPECT_EQ(RunAnalyze(a, out, err), kExitOk) << err.str();
+    return Summary(out.str());
+  }
+
+  // The same from the store tail kept (etiolog report).
+  std::string Reported() {
+    ReportCommandOptions r;
+    r.db_path = dir_ + "/tail.db";
+    r.default_rules = false;
+    r.output.report.format = ReportFormat::kJson;
+    std::ostringstream out, err;
+    EXPECT_EQ(RunReport(r, out, err), kExitOk) << err.str();
+    return Summary(out.str());
+  }
+
+  // The "cause", "confidence" and "fingerprint" values of a JSON report, in
+  // order (evidence lines have none of these keys).
+  static std::string Summary(const std::string& json) {
+    std::string s;
+    for (const char* key : {"\"cause\":", "\"confidence\":", "\"fingerprint\":"}) {
+      for (size_t at = json.find(key); at != std::string::npos; at = json.find(key, at + 1)) {
+        const size_t end = json.find_first_of(",}", at);
+        s += json.substr(at, end - at) + " ";
+      }
+    }
+    return s;
+  }
+
+  int64_t Events() {
+    auto store = db::Store::Open(dir_ + "/tail.db");
+    EXPECT_OK(store);
+    auto t = (*store)->Query("SELECT count(*) FROM events", {});
+    EXPECT_OK(t);
+    return std::get<int64_t>(t->rows[0][0]);
+  }
+
+  std::string dir_;
+  std::vector<std::string> lines_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(TailTest, FindsTheCauseAndAgreesWithAnalyze) {
+  Write("airflow.log", 0, lines_.size(), false);
+  ASSERT_EQ(Tail(Options()), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("\"cause\":\"per_process_key\""), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("\"change\":\"new\""), std::string::npos);
+  EXPECT_EQ(Reported(), Analyze({dir_ + "/logs/airflow.log"}));
+}
+
+TEST_F(TailTest, ResumesWithoutReadingALineTwice) {
+  const size_t half = lines_.size() / 2;
+  Write("airflow.log", 0, half, false);
+  ASSERT_EQ(Tail(Options()), kExitOk) << err_.str();
+  const int64_t first = Events();
+  Write("airflow.log", half, lines_.size(), true);
+  // Even with --from-start, a file the store knows resumes at its checkpoint.
+  ASSERT_EQ(Tail(Options()), kExitOk) << err_.str();
+  EXPECT_NE(err_.str().find("resuming at line " + std::to_string(half + 1)), std::string::npos)
+      << err_.str();
+  const int64_t second = Events();
+  EXPECT_GT(second, first);
+  // A third run with nothing new reads nothing and emits nothing.
+  ASSERT_EQ(Tail(Options()), kExitOk) << err_.str();
+  EXPECT_EQ(Events(), second);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(Reported(), Analyze({dir_ + "/logs/airflow.log"}));
+}
+
+TEST_F(TailTest, StartsAtTheEndByDefault) {
+  Write("airflow.log", 0, lines_.size(), false);
+  TailOptions o = Options();
+  o.from_start = false;
+  o.db_path = "";
+  ASSERT_EQ(Tail(o), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "");  // Nothing new was written.
+}
+
+TEST_F(TailTest, ReportsABadLineAndGoesOn) {
+  {
+    std::ofstream out(dir_ + "/logs/bad.log");
+    out << "ok line\nbad \xff\xfe line\n";
+  }
+  Write("airflow.log", 0, lines_.size(), false);
+  ASSERT_EQ(Tail(Options()), kExitOk) << err_.str();
+  EXPECT_NE(err_.str().find("bad.log: line 2 (byte offset 12): invalid UTF-8"), std::string::npos)
+      << err_.str();
+  EXPECT_NE(out_.str().find("per_process_key"), std::string::npos);
+}
+
+TEST(ParseDurationTest, Units) {
+  EXPECT_EQ(*ParseDuration("250ms"), 250);
+  EXPECT_EQ(*ParseDuration("2s"), 2000);
+  EXPECT_EQ(*ParseDuration("2"), 2000);
+  EXPECT_EQ(*ParseDuration("1.5m"), 90000);
+  EXPECT_EQ(*ParseDuration("1h"), 3600000);
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("2x").ok());
+  EXPECT_FALSE(ParseDuration("-1s").ok());
+}
+
+// A Stream over a source that grows reads each line once, with the same
+// events as Ingest() of the whole.
+class GrowingSource : public ingest::Source {
+ public:
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t k = std::min(n, available_.size() - at_);
+    std::copy(available_.begin() + static_cast<long>(at_),
+              available_.begin() + static_cast<long>(at_ + k), buf);
+    at_ += k;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+  ingest::Drained drained() const override {
+    return ended_ ? ingest::Drained::kEnd : ingest::Drained::kMore;
+  }
+  void Grow(const std::string& s) { available_ += s; }
+  void End() { ended_ = true; }
+
+ private:
+  std::string name_ = "growing.log";
+  std::string available_;
+  size_t at_ = 0;
+  bool ended_ = false;
+};
+
+TEST(PipelineStreamTest, ReadsAGrowingSourceOnceInPieces) {
+  auto set = rules::LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
+  ASSERT_OK(set);
+  auto matcher = rules::Matcher::Create(set->rules, set->redactions);
+  ASSERT_OK(matcher);
+  auto whole = db::Store::Open(":memory:");
+  auto pieces = db::Store::Open(":memory:");
+  ASSERT_OK(whole);
+  ASSERT_OK(pieces);
+  std::string text;
+  for (const std::string& l : ReadLines(kScenario)) text += l + "\n";
+  IngestStats a, b;
+  {
+    Pipeline p(matcher->get(), whole->get(), IngestOptions());
+    auto src = ingest::NewMemorySource("growing.log", text);
+    ASSERT_OK(p.Ingest(src.get(), &a));
+  }
+  Pipeline p(matcher->get(), pieces->get(), IngestOptions());
+  GrowingSource src;
+  std::unique_ptr<Pipeline::Stream> stream = p.Follow(&src, {});
+  // Pieces cut anywhere, mid-line included.
+  for (size_t at = 0; at < text.size(); at += 7919) {
+    src.Grow(text.substr(at, 7919));
+    ASSERT_OK(stream->Pump(&b));
+    EXPECT_FALSE(stream->ended());
+  }
+  src.End();
+  ASSERT_OK(stream->Pump(&b));
+  EXPECT_TRUE(stream->ended());
+  ASSERT_OK(stream->Finish(&b));
+  EXPECT_EQ(b.lines, a.lines);
+  EXPECT_EQ(b.events, a.events);
+  const char* sql = "SELECT offset, line, rule FROM events ORDER BY id";
+  auto ea = (*whole)->Query(sql, {});
+  auto eb = (*pieces)->Query(sql, {});
+  ASSERT_OK(ea);
+  ASSERT_OK(eb);
+  EXPECT_EQ(ea->rows, eb->rows);
+}
+
+}  // namespace
+}  // namespace etiolog::analyzer
