@@ -2,14 +2,15 @@
 //
 // Workers take inputs in order from a shared counter. For each source of an
 // input a worker sends the writer a Begin message, Batches (the events of a
-// run of chunks, at most kBatchEvents events or kBatchBytes of input, plus
-// the checkpoint after them) and an End message with the source's facts.
+// run of chunks, bounded in events, event bytes and input bytes, plus the
+// checkpoint after them) and an End message with the source's facts.
 // Messages go to the input's slot; the writer drains slot 0, then slot 1,
-// ..., so commits happen in input order. A worker waits while its slot
-// holds more than max_buffered_bytes of events (the writer is draining it,
-// or will), and, if the writer has not reached its slot yet, while all such
-// slots together do; the writer always drains the slot it is at, so the run
-// always progresses and memory stays bounded. Counters and messages for the
+// ..., so commits happen in input order. A worker waits until its message
+// fits in max_buffered_bytes of events beside those queued in its slot (the
+// writer is draining it, or will), and, if the writer has not reached its
+// slot yet, beside those of all such slots together; a message goes through
+// when what it waits for is empty, and the writer always drains the slot it
+// is at, so the run always progresses and memory stays bounded. Counters and messages for the
 // run summary are kept per input and merged in input order too.
 
 #include "analyzer/pipeline.h"
@@ -31,9 +32,12 @@ namespace etiolog::analyzer {
 namespace {
 
 constexpr int kMaxWarningsPerSource = 3;
-// A batch is sent once it holds this many events or covers this many bytes
-// of input, whichever comes first.
+// A batch is sent once it holds this many events, or this many bytes of
+// events (EventBytes), or covers this many bytes of input, whichever comes
+// first. Fewer, larger batches make fewer store transactions; the event
+// bound keeps a batch small beside IngestOptions::max_buffered_bytes.
 constexpr size_t kBatchEvents = 1024;
+constexpr size_t kBatchEventBytes = size_t{256} << 10;
 constexpr uint64_t kBatchBytes = uint64_t{64} << 20;
 
 void ApplyField(const std::string& key, const std::string& value, db::Event* ev) {
@@ -51,14 +55,16 @@ void ApplyField(const std::string& key, const std::string& value, db::Event* ev)
   }
 }
 
-// Approximate heap and inline bytes of an event.
+// Approximate heap and inline bytes of an event (a map entry costs its two
+// strings plus a tree node of about 32 bytes).
 size_t EventBytes(const db::Event& e) {
+  constexpr size_t kEntry = 2 * sizeof(std::string) + 32;
   const LogRecord& r = e.record;
   size_t n = sizeof(db::Event) + r.text.capacity() + r.message.capacity() + r.logger.capacity() +
              r.format.capacity() + r.process.host.capacity() + r.process.component.capacity() +
              e.kind.capacity() + e.rule.capacity() + e.surface.capacity() + e.severity.capacity();
-  for (const auto& [k, v] : r.fields) n += 2 * sizeof(std::string) + k.capacity() + v.capacity();
-  for (const auto& [k, v] : e.captures) n += 2 * sizeof(std::string) + k.capacity() + v.capacity();
+  for (const auto& [k, v] : r.fields) n += kEntry + k.capacity() + v.capacity();
+  for (const auto& [k, v] : e.captures) n += kEntry + k.capacity() + v.capacity();
   return n;
 }
 
@@ -66,6 +72,7 @@ struct Message {
   enum class Kind { kBegin, kBatch, kEnd } kind = Kind::kBatch;
   std::string name;  // kBegin
   std::vector<db::Event> events;
+  size_t event_bytes = 0;  // EventBytes of events.
   uint64_t checkpoint_offset = 0, checkpoint_line = 0;
   int64_t first_us = 0, last_us = 0;  // kEnd
   uint64_t capped = 0, bad = 0;       // kEnd
@@ -189,6 +196,7 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
       break;
     }
     const size_t events_before = batch_.events.size();
+    const size_t event_bytes_before = batch_.event_bytes;
     // LineReader checked plain chunks as it read them; others are checked
     // here.
     ingest::BadBytes bb;
@@ -237,12 +245,14 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
           for (const rules::Match& m : matches_) {
             db::Event ev = MakeEvent(matcher_.rules()[m.rule], m, record_);
             for (auto& kv : ev.captures) matcher_.Redact(&kv.second);
+            batch_.event_bytes += EventBytes(ev);
             batch_.events.push_back(std::move(ev));
           }
         });
     if (!scan.ok()) {
       stats->errors.push_back(name_ + ": " + scan.message());
       batch_.events.resize(events_before);  // The chunk was not read completely.
+      batch_.event_bytes = event_bytes_before;
       ended_ = true;
       break;
     }
@@ -256,7 +266,8 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
     batch_.checkpoint_line = chunk.next_line - 1;
     pending_ = true;
     pending_bytes_ += chunk.source_bytes;
-    if (batch_.events.size() >= kBatchEvents || pending_bytes_ >= kBatchBytes) {
+    if (batch_.events.size() >= kBatchEvents || batch_.event_bytes >= kBatchEventBytes ||
+        pending_bytes_ >= kBatchBytes) {
       ETIOLOG_RETURN_IF_ERROR(Send(emit));
     }
   }
@@ -437,8 +448,7 @@ std::unique_ptr<Pipeline::Stream> Pipeline::Follow(ingest::Source* src,
 Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* stats) {
   struct Slot {
     std::deque<Message> queue;
-    std::deque<size_t> queue_bytes;  // EventBytes of each queued message.
-    size_t buffered_bytes = 0;
+    size_t buffered_bytes = 0;  // event_bytes of the queued messages.
     bool done = false;
     IngestStats stats;
   };
@@ -461,18 +471,19 @@ Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* 
       }
       Slot& slot = slots[i];
       EmitFn emit = [&](Message&& m) -> Status {
-        size_t bytes = 0;
-        for (const db::Event& e : m.events) bytes += EventBytes(e);
+        const size_t bytes = m.event_bytes;
         std::unique_lock<std::mutex> lock(mu);
+        // A message is queued if it fits, or if what it would wait for is
+        // empty (one message larger than the limit still goes through).
         const size_t limit = options_.max_buffered_bytes;
+        auto fits = [&](size_t held) { return held == 0 || held + bytes <= limit; };
         cv.wait(lock, [&] {
-          return abort || (slot.buffered_bytes <= limit &&
-                           (i == head || total_bytes - slots[head].buffered_bytes <= limit));
+          return abort || (fits(slot.buffered_bytes) &&
+                           (i == head || fits(total_bytes - slots[head].buffered_bytes)));
         });
         if (abort) return Status::Internal("ingestion aborted");
         slot.buffered_bytes += bytes;
         total_bytes += bytes;
-        slot.queue_bytes.push_back(bytes);
         slot.queue.push_back(std::move(m));
         cv.notify_all();
         return Status::OK();
@@ -511,9 +522,8 @@ Status Pipeline::Run(const std::vector<ingest::InputSpec>& inputs, IngestStats* 
       }
       m = std::move(slot.queue.front());
       slot.queue.pop_front();
-      slot.buffered_bytes -= slot.queue_bytes.front();
-      total_bytes -= slot.queue_bytes.front();
-      slot.queue_bytes.pop_front();
+      slot.buffered_bytes -= m.event_bytes;
+      total_bytes -= m.event_bytes;
       cv.notify_all();
     }
     failure = writer.Apply(std::move(m));

@@ -49,8 +49,8 @@ struct IngestOptions {
   // Memory (approximate bytes of events) a worker may queue for the writer
   // before it waits: for its own input, and, for an input the writer has
   // not reached yet, for all such inputs together. Bounds memory whatever
-  // the number of inputs and events. Default: 8 MiB.
-  size_t max_buffered_bytes = size_t{8} << 20;
+  // the number of inputs and events. Default: 2 MiB.
+  size_t max_buffered_bytes = size_t{2} << 20;
 };
 
 // Counters for the run summary. Sums over all sources ingested.

@@ -311,6 +311,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     }
     return Status::IoError(path + ": cannot open store: " + msg);
   }
+  if (options.heap_limit_kib > 0) sqlite3_soft_heap_limit64(options.heap_limit_kib * 1024);
   std::unique_ptr<Store> store(new Store(raw));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 5000);

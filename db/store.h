@@ -117,9 +117,15 @@ class Timeline;
 class Store {
  public:
   struct Options {
-    // Page cache size in KiB, per connection. Default: 8 MiB, so memory stays
-    // flat however many events are stored.
+    // Page cache size in KiB, per connection. Default: 8 MiB.
     int cache_kib = 8 * 1024;
+    // Soft limit, in KiB, on the heap SQLite uses in this process (page
+    // caches, and the caches of the temporary b-trees and sorters a query
+    // makes, each of which may otherwise grow to cache_kib): past it SQLite
+    // recycles cache pages instead of allocating. Process-wide (the last
+    // Open() sets it); 0 leaves it as it is. Default: 16 MiB, so memory stays
+    // flat however many events are stored.
+    int64_t heap_limit_kib = 16 * 1024;
     // Create the file if it does not exist. When false, a missing file is
     // NotFound. Default: true.
     bool create_if_missing = true;

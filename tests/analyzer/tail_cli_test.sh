@@ -69,7 +69,7 @@ lines=$(wc -l <"$scenario")
 half=$((lines / 2))
 
 # 1. Follow an empty directory; write the log in steps, rotate mid-way.
-"$etiolog" tail --format jsonl --poll-interval 20ms --debounce 200ms --exit-when-idle 1500ms \
+"$etiolog" tail --format jsonl --poll-interval 20ms --debounce 200ms --exit-when-idle 4s \
   --db "$scratch/tail.db" "$logs" >"$scratch/out.jsonl" 2>"$scratch/err.txt" &
 pid=$!
 pids+=("$pid")
@@ -110,7 +110,7 @@ diff <(findings "$scratch/report.json") <(findings "$scratch/analyze.json") ||
 # next run reads only that (the diagnosis still equals analyze's: nothing
 # was counted twice).
 sed -n "$((lines - 99)),${lines}p" "$scenario" >>"$logs/airflow.log"
-"$etiolog" tail --format jsonl --poll-interval 20ms --debounce 100ms --exit-when-idle 1s \
+"$etiolog" tail --format jsonl --poll-interval 20ms --debounce 100ms --exit-when-idle 3s \
   --db "$scratch/tail.db" "$logs" >"$scratch/out2.jsonl" 2>"$scratch/err2.txt" &
 pid=$!
 pids+=("$pid")
