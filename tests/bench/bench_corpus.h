@@ -25,6 +25,7 @@
 
 #include "ingest/line_reader.h"
 #include "ingest/text.h"
+#include <benchmark/benchmark.h>
 
 namespace etiolog::bench {
 
@@ -119,6 +120,18 @@ inline std::vector<ingest::Chunk> CorpusChunks(size_t chunk_size = size_t{4} << 
     pos = end;
   }
   return chunks;
+}
+
+// The main of a corpus micro-benchmark: loads the corpus, then runs the
+// benchmarks named on the command line. Returns the exit code: 2 for a
+// corpus that cannot be loaded or an unknown argument.
+inline int RunCorpusBenchmarks(int argc, char** argv) {
+  if (!LoadCorpus(&argc, argv)) return 2;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace etiolog::bench

@@ -176,11 +176,4 @@ BENCHMARK(BM_DecodeEveryLine)->Unit(benchmark::kMillisecond);
 }  // namespace
 }  // namespace etiolog::bench
 
-int main(int argc, char** argv) {
-  if (!etiolog::bench::LoadCorpus(&argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return etiolog::bench::RunCorpusBenchmarks(argc, argv); }

@@ -218,11 +218,5 @@ int main(int argc, char** argv) {
       argv[out++] = argv[i];
     }
   }
-  argc = out;
-  if (!etiolog::bench::LoadCorpus(&argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return etiolog::bench::RunCorpusBenchmarks(out, argv);
 }
