@@ -869,7 +869,6 @@ struct Decoder::Impl {
   ProcessIdentity path_identity;
   int64_t year_hint = 0;
   uint64_t chunk_seq = 0;
-  std::string scratch;
   bool chunk_clean = false;  // Chunk::clean of the chunk being read.
 
   // A record start, resolved: where it is and what it said.
@@ -914,9 +913,13 @@ struct Decoder::Impl {
     return true;
   }
 
-  // The returned views may point into scratch: valid until the next call.
-  Peeled PeelAt(std::string_view raw) {
-    std::string_view line = Clean(raw, chunk_clean, &scratch);
+  // Peels a raw line of the chunk. The returned views point into the chunk
+  // or, for a line that needed cleaning (ANSI codes, bad bytes), into *buf:
+  // they are valid while *buf is neither changed nor destroyed. Each caller
+  // owns its buffer, so a nested peel (KindOf looking at the line before)
+  // can never free the text an outer view still reads.
+  Peeled PeelAt(std::string_view raw, std::string* buf) const {
+    std::string_view line = Clean(raw, chunk_clean, buf);
     Peeled p;
     Peel(line, year_hint, zone, &p);
     return p;
@@ -950,11 +953,11 @@ struct Decoder::Impl {
   LineKind KindOf(std::string_view d, size_t begin, const Peeled& p) {
     LineKind k = Classify(p.body);
     if (k != LineKind::kArt) return k;
-    const uint64_t stream = p.stream;  // p may point into scratch, reused below.
+    std::string buf;
     size_t b = begin, e = 0;
     for (int n = 0; n < 8 && PrevLine(d, b, &b, &e); ++n) {
-      Peeled q = PeelAt(d.substr(b, e - b));
-      if (q.stream != stream) continue;
+      Peeled q = PeelAt(d.substr(b, e - b), &buf);
+      if (q.stream != p.stream) continue;
       return Classify(q.body) == LineKind::kArt ? LineKind::kContinuation : LineKind::kStart;
     }
     return LineKind::kStart;
@@ -976,6 +979,7 @@ struct Decoder::Impl {
     int same = 0, visited = 0;
     std::optional<size_t> earliest;  // Earliest continuation of the stream seen.
     uint64_t earliest_index = 0;
+    std::string buf;
     while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
       if (!PrevLine(d, pos, &b, &e)) {
         // Reached the chunk start: the stream's carried record, if any. At
@@ -999,7 +1003,7 @@ struct Decoder::Impl {
           break;
         }
       }
-      Peeled q = PeelAt(d.substr(b, e - b));
+      Peeled q = PeelAt(d.substr(b, e - b), &buf);
       if (q.stream != p.stream) continue;
       ++same;
       if (KindOf(d, b, q) != LineKind::kContinuation) {
@@ -1024,6 +1028,7 @@ struct Decoder::Impl {
     size_t b = 0, e = 0, pos = begin;
     int same = 0, visited = 0;
     TimeMemo result;
+    std::string buf;
     while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
       if (!PrevLine(d, pos, &b, &e)) {
         result = fallback;
@@ -1036,7 +1041,7 @@ struct Decoder::Impl {
         result = *memo;
         break;
       }
-      Peeled pl = PeelAt(d.substr(b, e - b));
+      Peeled pl = PeelAt(d.substr(b, e - b), &buf);
       if (stream != nullptr && pl.stream != *stream) continue;
       ++same;
       if (OwnTime(pl, &result.us, &result.quality)) {
@@ -1097,6 +1102,7 @@ struct Decoder::Impl {
   // into this chunk), not the header itself.
   void FindTrailingLogger(std::string_view d, size_t begin, uint64_t stream, LogRecord* out,
                           bool from_line_start = false) {
+    std::string buf;
     size_t b = begin;
     if (!from_line_start) {
       size_t nl = d.find('\n', begin);
@@ -1106,7 +1112,7 @@ struct Decoder::Impl {
     for (int n = 0; n < 64 && b < d.size(); ++n) {
       size_t e = d.find('\n', b);
       if (e == std::string_view::npos) e = d.size();
-      Peeled q = PeelAt(d.substr(b, e - b));
+      Peeled q = PeelAt(d.substr(b, e - b), &buf);
       b = e + 1;
       if (q.stream != stream) continue;
       if (Classify(q.body) != LineKind::kContinuation) return;
@@ -1137,7 +1143,8 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
   out->line = chunk.LineNumber(index);
   out->record_line = out->line;
 
-  Peeled p = m.PeelAt(d.substr(begin, end - begin));
+  std::string buf;
+  Peeled p = m.PeelAt(d.substr(begin, end - begin), &buf);
   Impl::Start start = m.FindStart(d, begin, index, p);
   const bool own_start = start.found && start.in_chunk && start.pos == begin;
   LogRecord head;
@@ -1210,6 +1217,7 @@ void Decoder::EndChunk(const Chunk& chunk) {
   m.chunk_clean = chunk.clean;
   std::string_view d = chunk.data;
   // First timed line (for first_time_us), searching a bounded prefix.
+  std::string buf;  // Holds the cleaned text of the line being looked at.
   if (first_time_us_ == 0) {
     size_t pos = 0;
     for (int n = 0; n < m.opt.lookback_lines && pos < d.size(); ++n) {
@@ -1217,7 +1225,7 @@ void Decoder::EndChunk(const Chunk& chunk) {
       if (e == std::string_view::npos) e = d.size();
       int64_t us = 0;
       TimeQuality q = TimeQuality::kNone;
-      if (m.OwnTime(m.PeelAt(d.substr(pos, e - pos)), &us, &q)) {
+      if (m.OwnTime(m.PeelAt(d.substr(pos, e - pos), &buf), &us, &q)) {
         first_time_us_ = us;
         break;
       }
@@ -1269,7 +1277,7 @@ void Decoder::EndChunk(const Chunk& chunk) {
       }
       if (!in_window && unresolved == 0) break;
     }
-    Peeled p = m.PeelAt(d.substr(begin, end - begin));
+    Peeled p = m.PeelAt(d.substr(begin, end - begin), &buf);
     const uint64_t stream = p.stream;
     auto it = streams.find(stream);
     if (it == streams.end() && in_window) {

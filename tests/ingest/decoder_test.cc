@@ -158,6 +158,30 @@ TEST(Decoder, InheritsTimeAcrossChunks) {
   EXPECT_EQ(r.time_us, Utc("2025-03-01T22:21:42.874Z"));
 }
 
+// Regression (issue 12, found by libFuzzer): EndChunk peeled the last line
+// of a stream into a scratch buffer, KindOf peeled the line before it (the
+// banner is art, so its predecessor decides) into the same buffer, freeing
+// the text the first view still pointed to, and OwnTime read it. Colour codes
+// make both lines need cleaning. Under ASan this was a heap-use-after-free.
+TEST(Decoder, EndChunkOnColouredBannerLinesKeepsTheirTime) {
+  std::string data =
+      "\x1b[36mairflow-scheduler-1  |\x1b[0m   ____________       _____________\n"
+      "\x1b[36mairflow-scheduler-1  |\x1b[0m  ____    |__( )_________  __/__  /________      __\n"
+      "\x1b[36mairflow-scheduler-1  |\x1b[0m 2025-12-07T15:56:23.562782Z [info     ] up [x]\n"
+      "\x1b[36mairflow-scheduler-1  |\x1b[0m   ____________       _____________\n"
+      "\x1b[36mairflow-scheduler-1  |\x1b[0m  ____    |__( )_________  __/__  /________      __\n";
+  Decoder d("compose.log", DecoderOptions());
+  d.EndChunk(Chunk{data, 0, 1, 5});
+  EXPECT_EQ(d.last_time_us(), Utc("2025-12-07T15:56:23.562782Z"));
+  // The next chunk's banner line continues the carried banner record.
+  std::string next = "\x1b[36mairflow-scheduler-1  |\x1b[0m ____  /| |_  /__  ___/_  /_ __  /_\n";
+  LogRecord r;
+  d.Decode(Chunk{next, data.size(), 6, 1}, 0, next.size() - 1, 0, &r);
+  EXPECT_EQ(r.time_quality, TimeQuality::kInherited);
+  EXPECT_EQ(r.time_us, Utc("2025-12-07T15:56:23.562782Z"));
+  EXPECT_EQ(r.process.host, "airflow-scheduler-1");
+}
+
 TEST(InferComponent, Names) {
   EXPECT_EQ(InferComponent("airflow-apiserver-1"), "api-server");
   EXPECT_EQ(InferComponent("airflow.jobs.scheduler_job_runner"), "scheduler");
