@@ -234,7 +234,7 @@ INSTANTIATE_TEST_SUITE_P(
                {"token_expired/execution_api"},
                {},
                {},
-               {"docker-compose.log:357"}},
+               {"docker-compose.log:347"}},
         Expect{"token_expired_json_task_logs",
                {"token_expired/execution_api"},
                {},
