@@ -324,6 +324,12 @@ INSTANTIATE_TEST_SUITE_P(
                {},
                {"task-log-view.txt:3"}},
         Expect{"negative_task_jwt_expired", {}, {}, {}, {}},
+        // No key warning, but the compose environment sets no jwt_secret.
+        Expect{"per_process_key_compose_env_unset",
+               {"per_process_key/execution_api"},
+               {"docker-compose.yaml:6", "docker-compose.yaml:7"},
+               {},
+               {"worker.log:2", "worker.log:3", "worker.log:7", "worker.log:8"}},
         Expect{"negative_zone_difference", {"token_expired/ui"}, {}, {}, {"api-server.log:79"}}),
     [](const ::testing::TestParamInfo<Expect>& p) { return std::string(p.param.scenario); });
 
