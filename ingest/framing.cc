@@ -11,6 +11,7 @@
 
 #include "ingest/framing.h"
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -105,7 +106,12 @@ class FramingReader final : public ChunkReader {
       if (mode_ == Framing::kPlain) return next;
       if (mode_ == Framing::kCri && !AnyPartial() && !HasCriPartial(in.data)) return next;
       Chunk out = Transform(in);
-      if (out.lines > 0) return out;
+      if (out.lines > 0) return Settle(out);
+      // Every line became a pending piece: the bytes were read all the same
+      // and count with the next chunk handed out.
+      carried_bytes_ += in.source_bytes;
+      carried_lines_ += in.source_lines;
+      carried_capped_ = carried_capped_ || in.capped;
     }
   }
 
@@ -122,6 +128,17 @@ class FramingReader final : public ChunkReader {
       break;
     }
     detected_ = true;
+  }
+
+  // Adds the source bytes and lines of chunks that produced no line (their
+  // lines are pieces joined into this one), and whether one was capped.
+  Chunk Settle(Chunk c) {
+    c.source_bytes += carried_bytes_;
+    c.source_lines += carried_lines_;
+    c.capped = c.capped || carried_capped_;
+    carried_bytes_ = carried_lines_ = 0;
+    carried_capped_ = false;
+    return c;
   }
 
   static bool HasCriPartial(std::string_view d) {
@@ -208,7 +225,7 @@ class FramingReader final : public ChunkReader {
     c.origins = origins_.data();
     c.next_offset = end_offset;
     c.next_line = end_line;
-    return c;
+    return Settle(c);
   }
 
   // "<ts> <stream> <P|F>[:tags] <text>": returns false if line is not CRI.
@@ -395,9 +412,15 @@ class FramingReader final : public ChunkReader {
       } else if (!is_string) {
         continue;
       } else if (key == "__REALTIME_TIMESTAMP") {
+        // Microseconds since the epoch: 16 digits today. A longer number
+        // (damaged or hostile input) would overflow: it counts as no time.
         us = 0;
         for (char c : s) {
           if (c < '0' || c > '9') break;
+          if (us > (INT64_MAX - 9) / 10) {
+            us = 0;
+            break;
+          }
           us = us * 10 + (c - '0');
         }
       } else if (key == "_HOSTNAME") {
@@ -467,7 +490,10 @@ class FramingReader final : public ChunkReader {
   Framing mode_ = Framing::kPlain;
   std::string out_;
   std::vector<LineOrigin> origins_;
-  Partial partials_[2];  // stdout, stderr.
+  Partial partials_[2];          // stdout, stderr.
+  uint64_t carried_bytes_ = 0;   // Source bytes and lines read into pieces
+  uint64_t carried_lines_ = 0;   // not handed out yet,
+  bool carried_capped_ = false;  // and whether one was capped.
   uint64_t capped_joins_ = 0;
   // Scratch, reused across lines.
   std::string log_, stream_buf_, time_buf_, head_buf_, line_buf_, padded_;

@@ -148,5 +148,43 @@ TEST(UnescapeJsonString, BadEscapesAreRejected) {
   EXPECT_EQ(out, "\xEF\xBF\xBDx");
 }
 
+// Found by the framing fuzzer: a chunk whose lines all became pending
+// pieces was read but never counted, so a source's byte and line totals
+// came out short (0 lines read for a file of two).
+TEST(Framing, BytesOfPiecesCountWithTheLineTheyJoin) {
+  const std::string data =
+      "2025-12-07T15:56:23.562783104Z stderr P 2025-12-07T15:56:23.562782Z [error    ] JWT "
+      "token is not valid: Sig\n"
+      "2025-12-07T15:56:23.562783204Z stderr P nature verification failed\n";
+  auto src = NewMemorySource("x.log", data);
+  LineReader::Options o;
+  o.chunk_size = 256;
+  std::unique_ptr<ChunkReader> r = NewFramingReader(src.get(), o);
+  uint64_t bytes = 0, lines = 0, out_lines = 0;
+  for (;;) {
+    Result<Chunk> c = r->Next();
+    ASSERT_OK(c);
+    if (c->data.empty()) break;
+    bytes += c->source_bytes;
+    lines += c->source_lines;
+    out_lines += c->lines;
+  }
+  EXPECT_EQ(bytes, data.size());
+  EXPECT_EQ(lines, 2u);
+  EXPECT_EQ(out_lines, 1u);  // The pieces, joined at the end of input.
+}
+
+// Found by the framing fuzzer (UBSan: signed overflow): a journald export
+// timestamp longer than any real one counts as no time.
+TEST(Framing, AnOverlongJournalTimestampIsNoTime) {
+  std::vector<Line> lines =
+      Frame(R"({"__REALTIME_TIMESTAMP":"999999999999999999999999999999","_HOSTNAME":"h",)"
+            R"("SYSLOG_IDENTIFIER":"airflow","MESSAGE":"hello"})"
+            "\n");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].text.find("hello"), std::string::npos);
+  EXPECT_EQ(lines[0].text.rfind("1970-01-01T00:00:00", 0), 0u);
+}
+
 }  // namespace
 }  // namespace etiolog::ingest
