@@ -57,8 +57,10 @@ constexpr char kUndoSql[] = R"sql(
 DELETE FROM instances WHERE dump_only = 1;
 UPDATE instances SET start_event_id = NULL
   WHERE dated_by IS NOT NULL AND start_event_id = dated_by;
-UPDATE instances SET dated_by = NULL, dump_first_us = NULL, dump_last_us = NULL
-  WHERE dated_by IS NOT NULL OR dump_first_us IS NOT NULL OR dump_last_us IS NOT NULL;
+UPDATE instances SET dated_by = NULL, dump_first_us = NULL, dump_last_us = NULL,
+                     dump_name = NULL
+  WHERE dated_by IS NOT NULL OR dump_first_us IS NOT NULL OR dump_last_us IS NOT NULL
+     OR dump_name IS NOT NULL;
 UPDATE events SET instance_id = NULL
   WHERE kind >= 'dump.' AND kind < 'dump/' AND instance_id IS NOT NULL;
 UPDATE sources SET reference_us = NULL, reference = NULL WHERE reference IS NOT NULL;
@@ -315,8 +317,11 @@ class Placer {
   }
 
   // The log instances that are the process name, per the rules at the top.
+  // *by_pid is set when only the pid matched (the log names the process
+  // otherwise, e.g. journald by its host).
   std::vector<size_t> Candidates(const std::string& name, const std::vector<Fact>& facts,
-                                 int64_t pid, const std::string& component) const {
+                                 int64_t pid, const std::string& component, bool* by_pid) const {
+    *by_pid = false;
     std::vector<size_t> out;
     auto add = [&](const std::string& n) {
       if (auto it = by_name_.find(n); it != by_name_.end()) {
@@ -349,6 +354,7 @@ class Placer {
           const std::string& c = instances_[i].component;
           if (c.empty() || component.empty() || c == component) out.push_back(i);
         }
+        *by_pid = !out.empty();
       }
     }
     return out;
@@ -377,7 +383,8 @@ class Placer {
       until = start->t;
     }
 
-    const std::vector<size_t> candidates = Candidates(name, facts, pid, component);
+    bool by_pid = false;
+    const std::vector<size_t> candidates = Candidates(name, facts, pid, component, &by_pid);
     const LogInstance* log = nullptr;
     for (size_t i : candidates) {
       const LogInstance& li = instances_[i];
@@ -403,7 +410,8 @@ class Placer {
         dated_by = start->id;
       }
       if (!log->stop_us) last_us = until;
-      ETIOLOG_RETURN_IF_ERROR(DateLogInstance(log->id, dated_by, first_us, last_us));
+      ETIOLOG_RETURN_IF_ERROR(
+          DateLogInstance(log->id, dated_by, first_us, last_us, by_pid ? name : std::string()));
       // The instance before it in its stream is the previous one.
       if (prev_start || prev_stop) {
         for (const LogInstance& li : instances_) {
@@ -417,8 +425,8 @@ class Placer {
           if (prev_start && !p->has_start &&
               (!p->first_event_us ||
                *p->first_event_us >= *prev_start->t - prev_start->Slack())) {
-            ETIOLOG_RETURN_IF_ERROR(
-                DateLogInstance(previous, prev_start->id, prev_start->t, std::nullopt));
+            ETIOLOG_RETURN_IF_ERROR(DateLogInstance(previous, prev_start->id, prev_start->t,
+                                                    std::nullopt, std::string()));
           }
         }
       }
@@ -447,21 +455,29 @@ class Placer {
     return Status::OK();
   }
 
+  // Dates a log instance by a dump fact (dated_by 0: not), extends its
+  // lifetime to last_us, and names it dump_name ("": as its log does).
   Status DateLogInstance(int64_t id, int64_t dated_by, std::optional<int64_t> first_us,
-                         std::optional<int64_t> last_us) {
-    if (dated_by == 0 && !last_us) return Status::OK();
+                         std::optional<int64_t> last_us, const std::string& dump_name) {
+    if (dated_by == 0 && !last_us && dump_name.empty()) return Status::OK();
     if (!date_) {
       ETIOLOG_RETURN_IF_ERROR(
           Prepare(db_,
                   "UPDATE instances SET start_event_id = coalesce(?1, start_event_id), "
-                  "dated_by = ?1, dump_first_us = ?2, dump_last_us = ?3 WHERE id = ?4",
+                  "dated_by = ?1, dump_first_us = ?2, dump_last_us = ?3, dump_name = ?4 "
+                  "WHERE id = ?5",
                   "date instance", &date_));
     }
     sqlite3_stmt* u = date_.get();
     BindNonZero(u, 1, dated_by);
     BindOptional(u, 2, first_us);
     BindOptional(u, 3, last_us);
-    sqlite3_bind_int64(u, 4, id);
+    if (dump_name.empty()) {
+      sqlite3_bind_null(u, 4);
+    } else {
+      BindText(u, 4, dump_name);
+    }
+    sqlite3_bind_int64(u, 5, id);
     return StepDone(db_, u, "date instance");
   }
 

@@ -287,6 +287,7 @@ ALTER TABLE instances ADD COLUMN dump_only INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE instances ADD COLUMN dated_by INTEGER;
 ALTER TABLE instances ADD COLUMN dump_first_us INTEGER;
 ALTER TABLE instances ADD COLUMN dump_last_us INTEGER;
+ALTER TABLE instances ADD COLUMN dump_name TEXT;
 ALTER TABLE instances ADD COLUMN workload TEXT NOT NULL DEFAULT '';
 ALTER TABLE instances ADD COLUMN template_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE rollouts ADD COLUMN revision_event_id INTEGER;

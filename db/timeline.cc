@@ -50,6 +50,7 @@ UPDATE instances SET seq = (SELECT count(*) FROM instances p
                               AND p.dump_only = 0)
   WHERE dump_only = 0;
 UPDATE instances SET name = CASE
+    WHEN dump_name IS NOT NULL THEN dump_name
     WHEN host <> '' THEN host
     WHEN slot LIKE 'k8s:%' THEN substr(slot, 5)
     ELSE (SELECT substr(s.path, length(rtrim(s.path, replace(s.path, '/', ''))) + 1)

@@ -152,6 +152,7 @@ ALTER TABLE instances DROP COLUMN dump_only;
 ALTER TABLE instances DROP COLUMN dated_by;
 ALTER TABLE instances DROP COLUMN dump_first_us;
 ALTER TABLE instances DROP COLUMN dump_last_us;
+ALTER TABLE instances DROP COLUMN dump_name;
 ALTER TABLE instances DROP COLUMN workload;
 ALTER TABLE instances DROP COLUMN template_hash;
 ALTER TABLE rollouts DROP COLUMN revision_event_id;
