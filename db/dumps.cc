@@ -423,8 +423,7 @@ class Placer {
             if (li.id == previous) p = &li;
           }
           if (prev_start && !p->has_start &&
-              (!p->first_event_us ||
-               *p->first_event_us >= *prev_start->t - prev_start->Slack())) {
+              (!p->first_event_us || *p->first_event_us >= *prev_start->t - prev_start->Slack())) {
             ETIOLOG_RETURN_IF_ERROR(DateLogInstance(previous, prev_start->id, prev_start->t,
                                                     std::nullopt, std::string()));
           }
@@ -484,8 +483,8 @@ class Placer {
   // Adds an instance only dumps show, in stream_id unless that stream holds
   // log instances (a paste mixing a dump and logs of the same name).
   Status AddInstance(int64_t stream_id, int64_t seq, const std::string& name,
-                     const std::string& component, int64_t pid, std::string slot,
-                     const Fact& start, const Fact* stop, int64_t until_us, int64_t* id) {
+                     const std::string& component, int64_t pid, std::string slot, const Fact& start,
+                     const Fact* stop, int64_t until_us, int64_t* id) {
     if (!stream_has_logs_) {
       ETIOLOG_RETURN_IF_ERROR(
           Prepare(db_,
@@ -529,8 +528,8 @@ class Placer {
 
   Status Link(int64_t event_id, int64_t instance_id) {
     if (!link_) {
-      ETIOLOG_RETURN_IF_ERROR(Prepare(db_, "UPDATE events SET instance_id = ? WHERE id = ?",
-                                      "link dump fact", &link_));
+      ETIOLOG_RETURN_IF_ERROR(
+          Prepare(db_, "UPDATE events SET instance_id = ? WHERE id = ?", "link dump fact", &link_));
     }
     sqlite3_bind_int64(link_.get(), 1, instance_id);
     sqlite3_bind_int64(link_.get(), 2, event_id);
@@ -581,9 +580,8 @@ Status DeriveWorkloads(sqlite3* db) {
   Stmt q, u;
   ETIOLOG_RETURN_IF_ERROR(
       Prepare(db, "SELECT id, name, workload, template_hash FROM instances", "workloads", &q));
-  ETIOLOG_RETURN_IF_ERROR(
-      Prepare(db, "UPDATE instances SET workload = ?, template_hash = ? WHERE id = ?",
-              "workloads", &u));
+  ETIOLOG_RETURN_IF_ERROR(Prepare(
+      db, "UPDATE instances SET workload = ?, template_hash = ? WHERE id = ?", "workloads", &u));
   struct Change {
     int64_t id;
     Workload w;

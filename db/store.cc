@@ -485,8 +485,8 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
     internal::BindNonZero(s, 19, place->instance_id);
     internal::BindNonZero(s, 20, place->burst_id);
     internal::BindOptional(s, 21, e.age_us);
-    internal::BindOptional(s, 22, e.age_us ? std::optional<int64_t>(e.age_resolution_us)
-                                           : std::nullopt);
+    internal::BindOptional(s, 22,
+                           e.age_us ? std::optional<int64_t>(e.age_resolution_us) : std::nullopt);
     st = internal::StepDone(db_, s, "insert event");
     if (!st.ok()) return fail(st);
     const bool inserted = sqlite3_changes(db_) > 0;
@@ -521,8 +521,7 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
 }
 
 Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
-                                uint64_t capped_lines, uint64_t bad_records,
-                                int64_t modified_us) {
+                                uint64_t capped_lines, uint64_t bad_records, int64_t modified_us) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "UPDATE sources SET "

@@ -176,8 +176,7 @@ class Store {
   // file's modification time (0 = unknown; the latest given is kept), which
   // dates a state dump's relative times when nothing better does.
   Status UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
-                           uint64_t capped_lines, uint64_t bad_records,
-                           int64_t modified_us = 0);
+                           uint64_t capped_lines, uint64_t bad_records, int64_t modified_us = 0);
 
   // Saves (inserts or replaces) what tail knows of a followed file; its
   // source must exist (AddSource). The checkpoint fields are ignored: the

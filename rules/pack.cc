@@ -261,12 +261,12 @@ class PackParser {
   Status ParseRule(const YAML::Node& n, Rule* r) const {
     if (!n.IsMap()) return Error(n, "a rule must be a map");
     r->where = At(n);
-    ETIOLOG_RETURN_IF_ERROR(CheckKeys(
-        n,
-        {"id", "title", "kind", "surface", "severity", "pattern", "patterns", "match", "where",
-         "sets", "fields", "sets_context", "uses_context", "fallback", "override", "examples",
-         "counter_examples"},
-        "rule"));
+    ETIOLOG_RETURN_IF_ERROR(
+        CheckKeys(n,
+                  {"id", "title", "kind", "surface", "severity", "pattern", "patterns", "match",
+                   "where", "sets", "fields", "sets_context", "uses_context", "fallback",
+                   "override", "examples", "counter_examples"},
+                  "rule"));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "id", &r->id, true));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "title", &r->title, false));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "kind", &r->kind, true));
@@ -319,8 +319,7 @@ class PackParser {
       ETIOLOG_RETURN_IF_ERROR(ScalarList(n, key, names, &where));
       for (size_t i = 0; i < names->size(); ++i) {
         if (!IsCaptureName((*names)[i])) {
-          return Status::InvalidArgument(where[i].ToString() + ": '" + (*names)[i] +
-                                         "' in " + key +
+          return Status::InvalidArgument(where[i].ToString() + ": '" + (*names)[i] + "' in " + key +
                                          " is not a capture name (letters, digits, '_')");
         }
       }

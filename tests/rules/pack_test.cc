@@ -122,7 +122,8 @@ rules:
   ASSERT_OK(again);
   EXPECT_TRUE(testing::SamePack(*p, *again));
   Result<Pack> bad = ParsePack(
-      "pack: x\nrules:\n  - id: a\n    kind: k\n    pattern: 'abc'\n    uses_context: [host, 'a b']\n",
+      "pack: x\nrules:\n  - id: a\n    kind: k\n    pattern: 'abc'\n    uses_context: [host, 'a "
+      "b']\n",
       "bad.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
