@@ -436,11 +436,16 @@ class Placer {
     const Fact* home = start ? start : (stop ? stop : (prev_start ? prev_start : &facts[0]));
     int64_t seq = 0;
     if (previous == 0 && prev_start) {
-      std::optional<int64_t> prev_until = prev_stop ? prev_stop->t : std::nullopt;
-      if (prev_until && *prev_until < *prev_start->t) prev_until.reset();
+      // It ran until its stop, else until the current one started.
+      const Fact* prev_end = prev_stop && *prev_stop->t >= *prev_start->t ? prev_stop : nullptr;
+      int64_t prev_until = *prev_start->t;
+      if (prev_end) {
+        prev_until = *prev_end->t;
+      } else if (start && *start->t > prev_until) {
+        prev_until = *start->t;
+      }
       ETIOLOG_RETURN_IF_ERROR(AddInstance(home->stream_id, seq++, name, component, pid, slot,
-                                          *prev_start, prev_until ? prev_stop : nullptr,
-                                          prev_until.value_or(*prev_start->t), &previous));
+                                          *prev_start, prev_end, prev_until, &previous));
     }
     if (current == 0 && start) {
       ETIOLOG_RETURN_IF_ERROR(AddInstance(home->stream_id, seq++, name, component, pid, slot,
