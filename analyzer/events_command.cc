@@ -133,6 +133,12 @@ int RunEvents(const EventsOptions& options, std::ostream& out, std::ostream& err
       rc != kExitOk) {
     return rc;
   }
+  // State-dump facts printed as ages ("12m") get their time from the
+  // timeline (docs/store-schema.md, "State dumps").
+  if (Status st = (*store)->BuildTimeline(); !st.ok()) {
+    err << "etiolog: " << st.message() << "\n";
+    return kExitFatal;
+  }
   int64_t after = 0;
   for (;;) {
     Result<db::Table> page =

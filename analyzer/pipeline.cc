@@ -20,11 +20,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
+#include "ingest/dump_time.h"
 #include "ingest/framing.h"
 #include "ingest/input.h"
+#include "ingest/path_identity.h"
 #include "ingest/text.h"
 
 namespace etiolog::analyzer {
@@ -75,6 +78,7 @@ struct Message {
   size_t event_bytes = 0;  // EventBytes of events.
   uint64_t checkpoint_offset = 0, checkpoint_line = 0;
   int64_t first_us = 0, last_us = 0;  // kEnd
+  int64_t modified_us = 0;            // kEnd: the source's mtime, 0 if unknown.
   uint64_t capped = 0, bad = 0;       // kEnd
 };
 
@@ -204,6 +208,10 @@ class SourceReading {
   LogRecord record_;
   std::vector<rules::Match> matches_;
   RecordKinds record_kinds_;
+  rules::Match with_context_;
+  // Captures that rules with `sets_context` left for the later lines of
+  // this source (redacted).
+  std::map<std::string, std::string, std::less<>> context_;
   uint64_t bad_ = 0, capped_ = 0, warned_ = 0;
   uint64_t sent_bad_ = 0, sent_capped_ = 0;  // Sent by SendFacts().
   uint64_t last_line_ = 0, last_offset_ = 0;
@@ -284,10 +292,38 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
                 !record_kinds_.FirstOfRecord(record_.record_line, record_.line, rule.kind)) {
               continue;
             }
-            db::Event ev = MakeEvent(rule, m, record_);
+            const rules::Match* match = &m;
+            if (!rule.uses_context.empty()) {
+              with_context_ = m;
+              for (const std::string& name : rule.uses_context) {
+                auto it = context_.find(name);
+                if (it == context_.end()) continue;
+                auto has = [&](const auto& kv) { return kv.first == name; };
+                if (std::none_of(m.captures.begin(), m.captures.end(), has)) {
+                  with_context_.captures.emplace_back(name, it->second);
+                }
+              }
+              match = &with_context_;
+            }
+            db::Event ev = MakeEvent(rule, *match, record_, options_.decoder.zone.get());
             for (auto& kv : ev.captures) matcher_.Redact(&kv.second);
             batch_.event_bytes += EventBytes(ev);
             batch_.events.push_back(std::move(ev));
+          }
+          // The line's own events are made; now it sets the context of the
+          // lines after it.
+          for (const rules::Match& m : matches_) {
+            for (const std::string& name : matcher_.rules()[m.rule].sets_context) {
+              auto it = std::find_if(m.captures.begin(), m.captures.end(),
+                                     [&](const auto& kv) { return kv.first == name; });
+              if (it == m.captures.end()) {
+                context_.erase(name);
+              } else {
+                std::string value = it->second;
+                matcher_.Redact(&value);
+                context_[name] = std::move(value);
+              }
+            }
           }
         });
     if (!scan.ok()) {
@@ -322,6 +358,7 @@ Status SourceReading::SendFacts(const EmitFn& emit) {
   end.kind = Message::Kind::kEnd;
   end.first_us = decoder_.first_time_us();
   end.last_us = decoder_.last_time_us();
+  end.modified_us = src_->mtime() > 0 ? src_->mtime() * 1000000 : 0;
   // The store adds the counts: send what was not sent yet.
   end.capped = capped - sent_capped_;
   end.bad = bad_ - sent_bad_;
@@ -397,7 +434,8 @@ class Writer {
         return st.Annotate(name_);
       }
       case Message::Kind::kEnd:
-        return store_->UpdateSourceStats(source_id_, m.first_us, m.last_us, m.capped, m.bad)
+        return store_
+            ->UpdateSourceStats(source_id_, m.first_us, m.last_us, m.capped, m.bad, m.modified_us)
             .Annotate(name_);
     }
     return Status::OK();
@@ -411,7 +449,8 @@ class Writer {
 
 }  // namespace
 
-db::Event MakeEvent(const rules::Rule& rule, const rules::Match& match, const LogRecord& record) {
+db::Event MakeEvent(const rules::Rule& rule, const rules::Match& match, const LogRecord& record,
+                    const TimeZone* zone) {
   db::Event ev;
   ev.record = record;
   ev.kind = rule.kind;
@@ -419,8 +458,50 @@ db::Event MakeEvent(const rules::Rule& rule, const rules::Match& match, const Lo
   ev.surface = rule.surface;
   ev.severity = rule.severity;
   ev.captures = match.captures;
+  auto named = [](const rules::KeyValues& kv, std::string_view name) -> const std::string* {
+    for (const auto& [k, v] : kv) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  };
+  if ((named(rule.sets, "host") || named(match.captures, "host")) &&
+      !named(rule.sets, "component") && !named(match.captures, "component")) {
+    // The rule names the process: whatever the line's decoding said about
+    // its component was about the file or prefix the line came in.
+    ev.record.process.component.clear();
+  }
   for (const auto& [k, v] : rule.sets) ApplyField(k, v, &ev);
   for (const auto& [k, v] : match.captures) ApplyField(k, v, &ev);
+  if (ev.record.process.component.empty() && !ev.record.process.host.empty()) {
+    ev.record.process.component.assign(ingest::InferComponent(ev.record.process.host));
+  }
+  if (ev.kind.rfind("dump.", 0) == 0) {
+    // A state dump states when; the line's own (inherited) time means nothing.
+    ev.record.time_us = 0;
+    ev.record.time_quality = TimeQuality::kNone;
+    auto trimmed = [](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      return v;
+    };
+    if (const std::string* at = named(match.captures, "at")) {
+      const std::string_view text = trimmed(*at);
+      static const TimeZone kUtc;
+      const ParsedTime t = ParseDumpTime(text, zone != nullptr ? *zone : kUtc);
+      if (t.length > 0 && t.length == text.size()) {
+        ev.record.time_us = t.utc_us;
+        ev.record.time_quality = t.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+      }
+    }
+    if (const std::string* ago = named(match.captures, "ago")) {
+      const std::string_view text = trimmed(*ago);
+      const ParsedDuration d = ParseDuration(text);
+      if (d.length > 0 && d.length == text.size()) {
+        ev.age_us = d.us;
+        ev.age_resolution_us = d.resolution_us;
+      }
+    }
+  }
   return ev;
 }
 

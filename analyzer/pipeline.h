@@ -132,8 +132,16 @@ class Pipeline {
 
 // Builds the stored event for a rule match on record: the rule's kind,
 // surface and severity; its `sets` fields and the captures named
-// component, host and pid override the record's process identity.
-db::Event MakeEvent(const rules::Rule& rule, const rules::Match& match, const LogRecord& record);
+// component, host and pid override the record's process identity. A rule
+// that names the host (capture or `sets`) but not the component names the
+// process: its component is inferred from the host name, as for a compose
+// prefix. The event of a state-dump rule (kind `dump.*`) is dated from its
+// captures, never from the line: `at`, a date as printed (ParseDumpTime,
+// local ones in *zone; null zone: UTC), gives its time; `ago`, a duration
+// as printed (ParseDuration), its age (db::Event::age_us). A capture that
+// does not parse as a whole is ignored.
+db::Event MakeEvent(const rules::Rule& rule, const rules::Match& match, const LogRecord& record,
+                    const TimeZone* zone = nullptr);
 
 }  // namespace etiolog::analyzer
 

@@ -271,6 +271,27 @@ CREATE TABLE followed_files(
   ended             INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+    // 5: state dumps (kubectl get pods/describe, helm history, docker ps,
+    // systemctl status) as facts about process starts: the age of a fact
+    // printed relative to when the dump was taken, the moment each source
+    // was taken (reference), instances dated or added by dumps, the
+    // workload and pod-template hash of each instance, the deploy record of
+    // a rollout. Derived columns are filled by the next BuildTimeline().
+    R"sql(
+ALTER TABLE events ADD COLUMN age_us INTEGER;
+ALTER TABLE events ADD COLUMN age_resolution_us INTEGER;
+ALTER TABLE sources ADD COLUMN modified_us INTEGER;
+ALTER TABLE sources ADD COLUMN reference_us INTEGER;
+ALTER TABLE sources ADD COLUMN reference TEXT;
+ALTER TABLE instances ADD COLUMN dump_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE instances ADD COLUMN dated_by INTEGER;
+ALTER TABLE instances ADD COLUMN dump_first_us INTEGER;
+ALTER TABLE instances ADD COLUMN dump_last_us INTEGER;
+ALTER TABLE instances ADD COLUMN dump_name TEXT;
+ALTER TABLE instances ADD COLUMN workload TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN template_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE rollouts ADD COLUMN revision_event_id INTEGER;
+)sql",
 };
 
 using internal::SqlError;
@@ -415,8 +436,8 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
       db_,
       "INSERT OR IGNORE INTO events(source_id, offset, line, time_us, time_quality, "
       "kind, rule, surface, severity, level, logger, format, host, component, pid, "
-      "message, text, stream_id, instance_id, burst_id) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      "message, text, stream_id, instance_id, burst_id, age_us, age_resolution_us) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
       "prepare event insert", &ins);
   if (st.ok()) {
     st = internal::Prepare(db_,
@@ -445,7 +466,9 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
     sqlite3_bind_int64(s, 2, static_cast<int64_t>(r.offset));
     sqlite3_bind_int64(s, 3, static_cast<int64_t>(r.line));
     internal::BindOptional(s, 4, facts.time_us);
-    BindText(s, 5, TimeQualityName(r.time_quality));
+    // A state-dump fact known only by its age is dated by BuildTimeline().
+    const bool relative = r.time_quality == TimeQuality::kNone && e.age_us.has_value();
+    BindText(s, 5, relative ? std::string_view("relative") : TimeQualityName(r.time_quality));
     BindText(s, 6, e.kind);
     BindText(s, 7, e.rule);
     BindText(s, 8, e.surface);
@@ -461,6 +484,9 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
     sqlite3_bind_int64(s, 18, place->stream_id);
     internal::BindNonZero(s, 19, place->instance_id);
     internal::BindNonZero(s, 20, place->burst_id);
+    internal::BindOptional(s, 21, e.age_us);
+    internal::BindOptional(s, 22,
+                           e.age_us ? std::optional<int64_t>(e.age_resolution_us) : std::nullopt);
     st = internal::StepDone(db_, s, "insert event");
     if (!st.ok()) return fail(st);
     const bool inserted = sqlite3_changes(db_) > 0;
@@ -495,7 +521,7 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
 }
 
 Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
-                                uint64_t capped_lines, uint64_t bad_records) {
+                                uint64_t capped_lines, uint64_t bad_records, int64_t modified_us) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "UPDATE sources SET "
@@ -503,7 +529,9 @@ Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_
                          "  ELSE min(coalesce(first_time_us, ?1), ?1) END, "
                          "last_time_us = CASE WHEN ?2 = 0 THEN last_time_us "
                          "  ELSE max(coalesce(last_time_us, ?2), ?2) END, "
-                         "capped_lines = capped_lines + ?3, bad_records = bad_records + ?4 "
+                         "capped_lines = capped_lines + ?3, bad_records = bad_records + ?4, "
+                         "modified_us = CASE WHEN ?6 = 0 THEN modified_us "
+                         "  ELSE max(coalesce(modified_us, ?6), ?6) END "
                          "WHERE id = ?5",
                          -1, &raw, nullptr) != SQLITE_OK) {
     return SqlError(db_, "prepare source stats");
@@ -514,6 +542,7 @@ Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_
   sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(capped_lines));
   sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(bad_records));
   sqlite3_bind_int64(s.get(), 5, source_id);
+  sqlite3_bind_int64(s.get(), 6, modified_us);
   if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "update source stats");
   return Status::OK();
 }

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,15 @@ struct Event {
   std::string surface;  // "ui", "execution_api", "log_server" or "".
   std::string severity;
   std::vector<std::pair<std::string, std::string>> captures;
+  // A state-dump fact printed relative to when the dump was taken (`kubectl
+  // get pods` AGE, docker's "Up 3 minutes"): how long before that moment it
+  // happened, and the resolution it was printed with (the true age lies in
+  // [age_us, age_us + age_resolution_us)). An event with an age and no time
+  // (record.time_quality kNone) is stored with time quality "relative" and
+  // dated by BuildTimeline() once that moment is known
+  // (docs/store-schema.md, "State dumps").
+  std::optional<int64_t> age_us;
+  int64_t age_resolution_us = 0;
 };
 
 // A source as the store knows it.
@@ -162,9 +172,11 @@ class Store {
                       uint64_t checkpoint_offset, uint64_t checkpoint_line);
 
   // Records per-source facts learnt while reading: the time span its lines
-  // cover (0 = unknown) and counts of lines that were capped or bad.
+  // cover (0 = unknown), counts of lines that were capped or bad, and the
+  // file's modification time (0 = unknown; the latest given is kept), which
+  // dates a state dump's relative times when nothing better does.
   Status UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
-                           uint64_t capped_lines, uint64_t bad_records);
+                           uint64_t capped_lines, uint64_t bad_records, int64_t modified_us = 0);
 
   // Saves (inserts or replaces) what tail knows of a followed file; its
   // source must exist (AddSource). The checkpoint fields are ignored: the
@@ -175,12 +187,15 @@ class Store {
   // checkpoint.
   Result<std::vector<FollowedFileRecord>> LoadFollowedFiles() const;
 
-  // Completes the derived timeline: instance lifetimes, restarts, rollouts,
-  // key epochs and auth-manager epochs (docs/store-schema.md), and re-derives
-  // any stream that received events out of order or in an earlier session.
+  // Completes the derived timeline: dates the state-dump facts printed
+  // relative to when the dump was taken and places every state-dump fact
+  // (dating the process instances they name, or adding the ones no log
+  // shows), then instance lifetimes, restarts, rollouts, key epochs and
+  // auth-manager epochs (docs/store-schema.md), and re-derives any stream
+  // that received events out of order or in an earlier session.
   // Idempotent; call after ingestion and before diagnosis. Its cost depends
-  // on the number of instances and bursts, not of events, unless streams
-  // need re-deriving.
+  // on the number of instances, bursts and state-dump facts, not of log
+  // events, unless streams need re-deriving.
   Status BuildTimeline();
 
   // Runs one read-only SQL statement. params binds named parameters (":x" in

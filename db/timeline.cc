@@ -30,6 +30,7 @@
 
 #include <algorithm>
 
+#include "db/dumps_internal.h"
 #include "db/timeline_internal.h"
 
 namespace etiolog::db::internal {
@@ -45,14 +46,18 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 constexpr char kDeriveSql[] = R"sql(
 UPDATE instances SET prev_id = NULL, rollout_id = NULL;
 UPDATE instances SET seq = (SELECT count(*) FROM instances p
-                            WHERE p.stream_id = instances.stream_id AND p.id < instances.id);
+                            WHERE p.stream_id = instances.stream_id AND p.id < instances.id
+                              AND p.dump_only = 0)
+  WHERE dump_only = 0;
 UPDATE instances SET name = CASE
+    WHEN dump_name IS NOT NULL THEN dump_name
     WHEN host <> '' THEN host
     WHEN slot LIKE 'k8s:%' THEN substr(slot, 5)
     ELSE (SELECT substr(s.path, length(rtrim(s.path, replace(s.path, '/', ''))) + 1)
           FROM streams st JOIN sources s ON s.id = st.source_id
           WHERE st.id = instances.stream_id) END;
 UPDATE instances SET first_us = CASE
+    WHEN dump_first_us IS NOT NULL THEN min(dump_first_us, coalesce(first_event_us, dump_first_us))
     WHEN seq = 0 AND start_event_id IS NULL THEN coalesce(
       (SELECT s.first_time_us FROM streams st JOIN sources s ON s.id = st.source_id
         WHERE st.id = instances.stream_id), first_event_us)
@@ -66,6 +71,7 @@ UPDATE instances SET last_us = coalesce(
       WHERE st.id = instances.stream_id),
     last_event_us);
 UPDATE instances SET last_us = last_event_us WHERE last_event_us > last_us;
+UPDATE instances SET last_us = dump_last_us WHERE dump_last_us > last_us;
 UPDATE instances SET prev_id = coalesce(
     (SELECT p.id FROM instances p
       WHERE p.stream_id = instances.stream_id AND p.seq < instances.seq
@@ -77,14 +83,22 @@ UPDATE instances SET prev_id = coalesce(
         ORDER BY p.first_us DESC, p.id DESC LIMIT 1) END);
 
 DELETE FROM rollouts;
-INSERT INTO rollouts(id, first_us, last_us, started, restarted)
-  WITH s AS (
-    SELECT id, first_us, prev_id,
-           CASE WHEN first_us - lag(first_us) OVER (ORDER BY first_us, id) <= :rollout_gap
+INSERT INTO rollouts(id, first_us, last_us, started, restarted, revision_event_id)
+  WITH starts AS (
+    SELECT id, first_us, prev_id, NULL AS revision FROM instances
+    WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL
+    UNION ALL
+    SELECT NULL, time_us, NULL, id FROM events
+    WHERE kind = 'dump.revision' AND time_us IS NOT NULL),
+  s AS (
+    SELECT *,
+           CASE WHEN first_us - lag(first_us) OVER (ORDER BY first_us, id, revision)
+                       <= :rollout_gap
                 THEN 0 ELSE 1 END AS brk
-    FROM instances WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL),
-  g AS (SELECT *, sum(brk) OVER (ORDER BY first_us, id) AS rid FROM s)
-  SELECT rid, min(first_us), max(first_us), count(*), count(prev_id) FROM g GROUP BY rid;
+    FROM starts),
+  g AS (SELECT *, sum(brk) OVER (ORDER BY first_us, id, revision) AS rid FROM s)
+  SELECT rid, min(first_us), max(first_us), count(id), count(prev_id), min(revision)
+  FROM g GROUP BY rid;
 UPDATE instances SET rollout_id =
     (SELECT r.id FROM rollouts r WHERE instances.first_us BETWEEN r.first_us AND r.last_us)
   WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL;
@@ -469,6 +483,8 @@ Result<Placement> Timeline::Place(const EventFacts& e) {
   Stream* s = *got;
   Placement p;
   p.stream_id = s->id;
+  // State-dump facts are placed by PlaceDumpFacts(), not by the stream.
+  if (IsDumpKind(e.kind)) return p;
   if (!s->live) return p;
   if (s->any && (e.offset < s->last_offset ||
                  (e.offset == s->last_offset && s->rules_at_last.count(std::string(e.rule))))) {
@@ -522,6 +538,7 @@ void Timeline::Record(const EventFacts& e, const Placement& p, int64_t event_id,
   auto it = streams_.find(std::make_pair(e.source_id, std::string(e.host)));
   if (it == streams_.end()) return;
   Stream* s = it->second.get();
+  if (IsDumpKind(e.kind)) return;
   if (p.instance_id == 0 || !inserted) {
     if (inserted || p.instance_id != 0) {
       // A new event that could not be placed in order (or a placed one the
@@ -685,6 +702,7 @@ Status Timeline::RebuildStream(int64_t stream_id) {
               "SELECT id, offset, kind, rule, surface, component, time_us, pid, "
               "time_quality = 'inherited' FROM events "
               "WHERE source_id = ?1 AND host = ?2 AND (offset > ?3 OR (offset = ?3 AND rule > ?4)) "
+              "AND NOT (kind >= 'dump.' AND kind < 'dump/') "
               "ORDER BY offset, rule LIMIT 4096",
               "rebuild stream", &page));
   ETIOLOG_RETURN_IF_ERROR(
@@ -784,7 +802,9 @@ Status Timeline::Finalize() {
   {
     Stmt q;
     ETIOLOG_RETURN_IF_ERROR(
-        Prepare(db_, "SELECT DISTINCT stream_id FROM events WHERE instance_id IS NULL",
+        Prepare(db_,
+                "SELECT DISTINCT stream_id FROM events WHERE instance_id IS NULL "
+                "AND NOT (kind >= 'dump.' AND kind < 'dump/')",
                 "find unplaced events", &q));
     while (sqlite3_step(q.get()) == SQLITE_ROW) {
       dirty_streams_.insert(sqlite3_column_int64(q.get(), 0));
@@ -795,6 +815,7 @@ Status Timeline::Finalize() {
   }
   dirty_streams_.clear();
   ETIOLOG_RETURN_IF_ERROR(Flush());
+  ETIOLOG_RETURN_IF_ERROR(PlaceDumpFacts(db_));
   // The derivation script, statement by statement, binding its parameters.
   std::string_view rest = kDeriveSql;
   while (!rest.empty()) {
@@ -811,7 +832,7 @@ Status Timeline::Finalize() {
     if (gap > 0) sqlite3_bind_int64(raw, gap, kRolloutGapUs);
     ETIOLOG_RETURN_IF_ERROR(StepDone(db_, raw, "derive timeline"));
   }
-  return Status::OK();
+  return DeriveWorkloads(db_);
 }
 
 }  // namespace etiolog::db::internal

@@ -39,6 +39,17 @@ const std::vector<std::string>& IdentityCaptures() {
 
 namespace {
 
+// An RE2 capture name: letters, digits and '_', not starting with a digit.
+bool IsCaptureName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Severities a rule may name, least severe first.
 const std::vector<std::string>& Severities() {
   static const std::vector<std::string> kSeverities = {"info", "warning", "error", "critical"};
@@ -250,11 +261,12 @@ class PackParser {
   Status ParseRule(const YAML::Node& n, Rule* r) const {
     if (!n.IsMap()) return Error(n, "a rule must be a map");
     r->where = At(n);
-    ETIOLOG_RETURN_IF_ERROR(CheckKeys(
-        n,
-        {"id", "title", "kind", "surface", "severity", "pattern", "patterns", "match", "where",
-         "sets", "fields", "fallback", "override", "examples", "counter_examples"},
-        "rule"));
+    ETIOLOG_RETURN_IF_ERROR(
+        CheckKeys(n,
+                  {"id", "title", "kind", "surface", "severity", "pattern", "patterns", "match",
+                   "where", "sets", "fields", "sets_context", "uses_context", "fallback",
+                   "override", "examples", "counter_examples"},
+                  "rule"));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "id", &r->id, true));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "title", &r->title, false));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "kind", &r->kind, true));
@@ -301,6 +313,18 @@ class PackParser {
       r->sets_where.push_back(At(sets[key]));
     }
     ETIOLOG_RETURN_IF_ERROR(StringMap(n["fields"], "fields", &r->fields));
+    for (const char* key : {"sets_context", "uses_context"}) {
+      std::vector<std::string>* names =
+          std::string_view(key) == "sets_context" ? &r->sets_context : &r->uses_context;
+      std::vector<Location> where;
+      ETIOLOG_RETURN_IF_ERROR(ScalarList(n, key, names, &where));
+      for (size_t i = 0; i < names->size(); ++i) {
+        if (!IsCaptureName((*names)[i])) {
+          return Status::InvalidArgument(where[i].ToString() + ": '" + (*names)[i] + "' in " + key +
+                                         " is not a capture name (letters, digits, '_')");
+        }
+      }
+    }
     ETIOLOG_RETURN_IF_ERROR(Bool(n, "fallback", &r->fallback));
     ETIOLOG_RETURN_IF_ERROR(Bool(n, "override", &r->override));
     ETIOLOG_RETURN_IF_ERROR(ParseExamples(n["examples"], "examples", &r->examples));
@@ -747,6 +771,14 @@ void EmitRule(YAML::Emitter& out, const Rule& r) {
   if (!r.fields.empty()) {
     out << YAML::Key << "fields" << YAML::Value;
     EmitStringMap(out, r.fields);
+  }
+  if (!r.sets_context.empty()) {
+    out << YAML::Key << "sets_context" << YAML::Value;
+    EmitStringList(out, r.sets_context);
+  }
+  if (!r.uses_context.empty()) {
+    out << YAML::Key << "uses_context" << YAML::Value;
+    EmitStringList(out, r.uses_context);
   }
   if (r.fallback) out << YAML::Key << "fallback" << YAML::Value << "true";
   if (r.override) out << YAML::Key << "override" << YAML::Value << "true";

@@ -98,6 +98,16 @@ struct Rule {
   // Captures copied from the record's decoded key=value fields when the
   // line has them: (capture name, field name), e.g. (reason, error).
   KeyValues fields;
+  // Context, for block-structured inputs such as `kubectl describe pod` and
+  // `systemctl status`, which name a process once in a heading and state
+  // facts about it in the lines below. After this rule matches a line, its
+  // captures with these names become the context of the later lines of the
+  // same source; a name listed here that the match did not capture is
+  // cleared. Names are capture names.
+  std::vector<std::string> sets_context;
+  // This rule's events take the captures with these names from the context
+  // when the line did not capture them.
+  std::vector<std::string> uses_context;
   // A fallback rule emits only when no other rule matched the same line:
   // a catch-all for lines the specific rules do not recognise.
   bool fallback = false;

@@ -179,6 +179,43 @@ INSTANTIATE_TEST_SUITE_P(
                {"airflow-scheduler-6c9b7f5d48-q7wzt.log:6"},
                {"airflow-api-server-5f8d9c7b66-x2x9k.log:6"},
                {"airflow-api-server-5f8d9c7b66-x2x9k.log:18"}},
+        // State dumps: the starts come from kubectl, helm, docker compose and
+        // systemctl output pasted beside the logs.
+        Expect{"stale_key_after_rollout_get_pods",
+               {"stale_key_after_rollout/execution_api"},
+               {"kubectl-get-pods.txt:5", "kubectl-get-pods.txt:8", "kubectl-get-pods.txt:10"},
+               {"kubectl-get-pods.txt:3", "kubectl-get-pods.txt:4"},
+               {"airflow-worker-0.log:4"}},
+        Expect{"stale_key_after_rollout_describe_pod",
+               {"stale_key_after_rollout/ui"},
+               {"kubectl-describe-pods.txt:49"},
+               {"kubectl-describe-pods.txt:121"},
+               {"airflow-api-server-6d8f7b9c5d-2xkqp.log:3"}},
+        Expect{"stale_key_after_rollout_helm_history",
+               {"stale_key_after_rollout/execution_api"},
+               {"airflow-scheduler-0.log:6"},
+               {"helm-history.txt:5", "airflow-api-server-7b6c5d4f9e-qx2pl.log:6"},
+               {"airflow-api-server-7b6c5d4f9e-qx2pl.log:15"}},
+        Expect{"stale_key_after_rollout_compose_ps",
+               {"stale_key_after_rollout/execution_api"},
+               {"docker-compose-ps.txt:4", "docker-compose-ps.txt:5", "docker-compose-ps.txt:6"},
+               {"docker-compose-ps.txt:3"},
+               {"docker-compose-logs.log:2"}},
+        Expect{"stale_key_after_rollout_systemctl",
+               {"stale_key_after_rollout/execution_api"},
+               {"systemctl-status.txt:24", "systemctl-status.txt:14"},
+               {"systemctl-status.txt:4"},
+               {"journalctl-u-airflow-api-server.log:2"}},
+        Expect{"negative_get_pods_same_age",
+               {"unexplained_signature_failure/execution_api"},
+               {},
+               {},
+               {"airflow-worker-0.log:4"}},
+        Expect{"token_expired_partial_rollout",
+               {"token_expired/execution_api"},
+               {},
+               {},
+               {"airflow-worker-0.log:4"}},
         Expect{"misplaced_key_config_compose",
                {"misplaced_key_config/execution_api"},
                {"docker-compose.yaml:14"},
@@ -486,6 +523,73 @@ TEST(Confidence, FailuresAlreadyBeforeTheRestartWeakenIt) {
       EXPECT_EQ(f.against[0].line, 4);  // The failure before the restart.
     }
   }
+}
+
+// A rollout dated only by the ages a dump printed is less certain than one
+// whose time was printed (a date, a log line), and a helm revision that
+// records it is more.
+TEST(Confidence, PrintedRolloutTimesAreStrongerThanAges) {
+  std::map<std::string, double> by;
+  for (const char* name :
+       {"stale_key_after_rollout_get_pods", "stale_key_after_rollout_describe_pod",
+        "stale_key_after_rollout_helm_history"}) {
+    std::vector<Finding> fs = RunScenario(name);
+    ASSERT_FALSE(fs.empty()) << name;
+    by[name] = fs[0].confidence;
+  }
+  EXPECT_LT(by["stale_key_after_rollout_get_pods"], by["stale_key_after_rollout_describe_pod"]);
+  EXPECT_LT(by["stale_key_after_rollout_describe_pod"], by["stale_key_after_rollout_helm_history"]);
+}
+
+const char kPodsHeader[] =
+    "NAME                                   READY   STATUS    RESTARTS   AGE\n";
+const char kWorkerFailures[] =
+    "2026-02-10T09:10:31.060000Z [error    ] Task x raised unexpected: "
+    "ServerResponseError('Invalid auth token: Signature verification failed') "
+    "[celery.app.trace] loc=trace.py:267\n"
+    "2026-02-10T09:41:07.060000Z [error    ] Task y raised unexpected: "
+    "ServerResponseError('Invalid auth token: Signature verification failed') "
+    "[celery.app.trace] loc=trace.py:267\n";
+
+std::vector<std::string> StaleKeyFindings(const std::string& pods) {
+  Diagnosis d;
+  d.Text("airflow-worker-0.log", kWorkerFailures);
+  d.Text("pods.txt", std::string(kPodsHeader) + pods);
+  std::vector<std::string> out;
+  for (const Finding& f : d.Run()) {
+    if (f.cause == "stale_key_after_rollout") out.push_back(f.facts.empty() ? "" : f.summary);
+  }
+  return out;
+}
+
+TEST(StateDumps, ARolloutOfEveryKeyHolderIsNoSplit) {
+  // The api-server replicas restarted 38 minutes before the last log line,
+  // the others days before: a split.
+  EXPECT_EQ(
+      StaleKeyFindings("airflow-api-server-5c7d9f8b46-h4k2m    1/1     Running   0          38m\n"
+                       "airflow-scheduler-0                    2/2     Running   0          6d3h\n"
+                       "airflow-worker-0                       2/2     Running   0          6d3h\n")
+          .size(),
+      1u);
+  // Everything restarted together: the key is the same everywhere.
+  EXPECT_TRUE(
+      StaleKeyFindings("airflow-api-server-5c7d9f8b46-h4k2m    1/1     Running   0          38m\n"
+                       "airflow-scheduler-0                    2/2     Running   0          38m\n"
+                       "airflow-triggerer-0                    2/2     Running   0          37m\n"
+                       "airflow-worker-0                       2/2     Running   0          38m\n")
+          .empty());
+}
+
+TEST(StateDumps, APodOfThePreviousReplicaSetKeptTheOldKey) {
+  // The old ReplicaSet's pod restarted its container in the rollout window
+  // (RESTARTS), but it still runs the old pod template.
+  std::vector<std::string> got = StaleKeyFindings(
+      "airflow-api-server-5c7d9f8b46-h4k2m    1/1     Running   0          38m\n"
+      "airflow-api-server-84d6f7c9b5-mk2lp    1/1     Running   1 (37m ago)   6d3h\n"
+      "airflow-scheduler-0                    2/2     Running   0          38m\n");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].find("but airflow-api-server-84d6f7c9b5-mk2lp kept running"), std::string::npos)
+      << got[0];
 }
 
 TEST(Confidence, MoreUnexplainedFailuresStayBelowHalf) {

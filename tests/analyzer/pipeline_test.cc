@@ -128,5 +128,110 @@ TEST_F(PipelineTest, BadBytesAndOverlongLinesAreCountedWithTheirLine) {
       << all;
 }
 
+TEST(MakeEvent, StateDumpFactsAreDatedFromTheirCaptures) {
+  rules::Rule rule;
+  rule.id = "r";
+  rule.kind = "dump.started";
+  LogRecord record;
+  record.time_us = 123;
+  record.time_quality = TimeQuality::kInherited;  // From the line before: meaningless.
+  record.process.component = "worker";            // From the file's name.
+  rules::Match m;
+  m.captures = {{"host", "airflow-api-server-6d8f7b9c5d-2xkqp"},
+                {"at", " Mon, 06 Jan 2025 10:21:33 +0000 "}};
+  db::Event e = MakeEvent(rule, m, record);
+  EXPECT_EQ(e.record.time_quality, TimeQuality::kExact);
+  EXPECT_EQ(e.record.time_us, int64_t{1736158893} * 1000000);
+  EXPECT_EQ(e.record.process.host, "airflow-api-server-6d8f7b9c5d-2xkqp");
+  EXPECT_EQ(e.record.process.component, "api-server");
+  EXPECT_FALSE(e.age_us.has_value());
+  // A date without zone is read in the zone given.
+  m.captures = {{"host", "x"}, {"at", "Tue Jan  7 09:14:52 2025"}};
+  const TimeZone plus1 = TimeZone::Fixed(60);
+  e = MakeEvent(rule, m, record, &plus1);
+  EXPECT_EQ(e.record.time_quality, TimeQuality::kAssumedZone);
+  EXPECT_EQ(e.record.time_us, int64_t{1736237692} * 1000000);
+  EXPECT_EQ(e.record.process.component, "");
+  // An age: no time yet, the store dates it.
+  m.captures = {{"host", "airflow-scheduler-0"}, {"ago", "5d2h"}};
+  e = MakeEvent(rule, m, record);
+  EXPECT_EQ(e.record.time_quality, TimeQuality::kNone);
+  ASSERT_TRUE(e.age_us.has_value());
+  EXPECT_EQ(*e.age_us, (int64_t{5} * 24 + 2) * 3600 * 1000000);
+  EXPECT_EQ(e.age_resolution_us, int64_t{3600} * 1000000);
+  // What does not parse as a whole dates nothing.
+  m.captures = {{"host", "x"}, {"ago", "5d2h or so"}, {"at", "yesterday"}};
+  e = MakeEvent(rule, m, record);
+  EXPECT_EQ(e.record.time_quality, TimeQuality::kNone);
+  EXPECT_FALSE(e.age_us.has_value());
+  // Other kinds keep the line's time and component.
+  rule.kind = "auth.signature_failure";
+  m.captures = {{"at", "Mon, 06 Jan 2025 10:21:33 +0000"}};
+  e = MakeEvent(rule, m, record);
+  EXPECT_EQ(e.record.time_us, 123);
+  EXPECT_EQ(e.record.process.component, "worker");
+}
+
+// Runs the built-in rules over text as one source; returns its events as
+// "<kind> <host> <captures k=v,...>" lines.
+std::string DumpEvents(const std::string& text) {
+  auto set = rules::LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
+  EXPECT_OK(set);
+  auto m = rules::Matcher::Create(set->rules, set->redactions);
+  EXPECT_OK(m);
+  auto s = db::Store::Open(":memory:");
+  EXPECT_OK(s);
+  if (!m.ok() || !s.ok()) return "";
+  Pipeline p(m->get(), s->get(), IngestOptions());
+  std::unique_ptr<ingest::Source> src = ingest::NewMemorySource("describe.txt", text);
+  IngestStats stats;
+  EXPECT_OK(p.Ingest(src.get(), &stats));
+  auto t = (*s)->Query(
+      "SELECT e.kind || ' ' || e.host || ' ' || coalesce((SELECT group_concat(c.name || '=' || "
+      "c.value, ',') FROM (SELECT * FROM captures c WHERE c.event_id = e.id AND c.name IN "
+      "('init', 'previous', 'at', 'pid', 'command') ORDER BY c.name) c), '') "
+      "FROM events e ORDER BY e.id",
+      {});
+  EXPECT_OK(t);
+  std::string out;
+  if (t.ok()) {
+    for (const auto& row : t->rows) out += db::ValueToString(row[0]) + "\n";
+  }
+  return out;
+}
+
+TEST(PipelineContext, HeadingsNameTheProcessOfTheFactsBelowThem) {
+  EXPECT_EQ(DumpEvents("$ kubectl describe pod airflow-scheduler-0\n"
+                       "Name:             airflow-scheduler-0\n"
+                       "Init Containers:\n"
+                       "  wait-for-airflow-migrations:\n"
+                       "    State:          Terminated\n"
+                       "      Started:      Mon, 06 Jan 2025 10:21:35 +0000\n"
+                       "Containers:\n"
+                       "  scheduler:\n"
+                       "    State:          Running\n"
+                       "      Started:      Wed, 08 Jan 2025 03:12:44 +0000\n"
+                       "    Last State:     Terminated\n"
+                       "      Finished:     Wed, 08 Jan 2025 03:12:40 +0000\n"
+                       "$ systemctl status airflow-triggerer\n"
+                       "      Started:      Wed, 08 Jan 2025 03:12:44 +0000\n"
+                       "● airflow-triggerer.service - Airflow triggerer\n"
+                       "   Main PID: 1873 (airflow)\n"),
+            "dump.heading  command=kubectl describe pod airflow-scheduler-0\n"
+            "dump.heading airflow-scheduler-0 \n"
+            "dump.heading airflow-scheduler-0 init=Init\n"
+            "dump.heading airflow-scheduler-0 init=Init\n"
+            "dump.started airflow-scheduler-0 at=Mon, 06 Jan 2025 10:21:35 +0000,init=Init\n"
+            "dump.heading airflow-scheduler-0 \n"
+            "dump.heading airflow-scheduler-0 \n"
+            "dump.started airflow-scheduler-0 at=Wed, 08 Jan 2025 03:12:44 +0000\n"
+            "dump.heading airflow-scheduler-0 previous=Last \n"
+            "dump.stopped airflow-scheduler-0 at=Wed, 08 Jan 2025 03:12:40 +0000,previous=Last \n"
+            "dump.heading  command=systemctl status airflow-triggerer\n"
+            "dump.started  at=Wed, 08 Jan 2025 03:12:44 +0000\n"
+            "dump.heading airflow-triggerer \n"
+            "dump.heading airflow-triggerer pid=1873\n");
+}
+
 }  // namespace
 }  // namespace etiolog::analyzer

@@ -25,6 +25,7 @@ inline bool SameRule(const Rule& a, const Rule& b) {
          a.severity == b.severity && a.patterns == b.patterns && a.match_line == b.match_line &&
          a.logger == b.logger && a.where_strict == b.where_strict && a.min_level == b.min_level &&
          a.component == b.component && a.sets == b.sets && a.fields == b.fields &&
+         a.sets_context == b.sets_context && a.uses_context == b.uses_context &&
          a.fallback == b.fallback && a.override == b.override &&
          SameExamples(a.examples, b.examples) &&
          SameExamples(a.counter_examples, b.counter_examples);

@@ -101,6 +101,35 @@ std::string CompileError(const std::string& yaml, const std::string& file = "bad
   return m.status().message();
 }
 
+TEST(ParsePack, ReadsContextKeys) {
+  Result<Pack> p = ParsePack(R"yaml(pack: ctx
+rules:
+  - id: heading
+    kind: process.start
+    patterns: ['^Name:\s+(?P<host>\S+)']
+    sets_context: [host, previous]
+  - id: fact
+    kind: process.stop
+    patterns: ['Finished:\s+(?P<at>.+)']
+    uses_context: host
+)yaml",
+                             "ctx.yaml");
+  ASSERT_OK(p);
+  EXPECT_EQ(p->rules[0].sets_context, (std::vector<std::string>{"host", "previous"}));
+  EXPECT_TRUE(p->rules[0].uses_context.empty());
+  EXPECT_EQ(p->rules[1].uses_context, (std::vector<std::string>{"host"}));
+  Result<Pack> again = ParsePack(FormatPack(*p), "again.yaml");
+  ASSERT_OK(again);
+  EXPECT_TRUE(testing::SamePack(*p, *again));
+  Result<Pack> bad = ParsePack(
+      "pack: x\nrules:\n  - id: a\n    kind: k\n    pattern: 'abc'\n    uses_context: [host, 'a "
+      "b']\n",
+      "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "bad.yaml:6:26: 'a b' in uses_context is not a capture name (letters, digits, '_')");
+}
+
 TEST(BrokenPack, BadYaml) {
   EXPECT_EQ(ParseError("pack: x\nrules:\n  - id: [unclosed\n    kind: k\n"),
             "bad.yaml:4:9: end of sequence flow not found");
