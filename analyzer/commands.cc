@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "analyzer/commands.h"
 
+#include <chrono>
+#include <cstdio>
+
 #include "analyzer/diagnoser.h"
 #include "analyzer/report.h"
 #include "db/store.h"
@@ -31,7 +34,27 @@ int IngestInputs(const std::vector<std::string>& paths, const std::vector<Proces
   return kExitOk;
 }
 
+namespace {
+
+// Wall time of the stages of a run, for --timings.
+class StageClock {
+ public:
+  // Ends the current stage (begun at construction or by the last Lap).
+  double Lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err) {
+  StageClock clock;
   LoadedRules loaded;
   if (!LoadRulesOrReport({options.builtin_rules, options.default_rules, options.rule_files}, err,
                          &loaded)) {
@@ -45,17 +68,20 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   }
   RunSummary run;
   run.packs = loaded.packs.files;
+  const double load_s = clock.Lap();
   Pipeline pipeline(loaded.matcher.get(), store->get(), options.ingest);
   if (int rc = IngestInputs(options.paths, options.labels, options.enumerate, &pipeline, &run.stats,
                             err);
       rc != kExitOk) {
     return rc;
   }
+  const double ingest_s = clock.Lap();
   Status st = (*store)->BuildTimeline();
   if (!st.ok()) {
     err << "etiolog: " << st.message() << "\n";
     return kExitFatal;
   }
+  const double timeline_s = clock.Lap();
   DiagnoseOptions dopt;
   dopt.min_confidence = options.min_confidence;
   Diagnoser diagnoser(std::move(causes), dopt);
@@ -78,7 +104,17 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
     shown.stats.errors.clear();  // Already on stderr.
     shown.stats.warnings.clear();
   }
-  if (EmitFindings(*findings, shown, output, out, err) != kExitOk) return kExitDelivery;
+  const double diagnosis_s = clock.Lap();
+  const int emitted = EmitFindings(*findings, shown, output, out, err);
+  if (options.timings) {
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "etiolog: timings: ingest %.3f s, timeline %.3f s, diagnosis %.3f s, report "
+                  "%.3f s (packs %.3f s)\n",
+                  ingest_s, timeline_s, diagnosis_s, clock.Lap(), load_s);
+    err << line;
+  }
+  if (emitted != kExitOk) return kExitDelivery;
   if (!run.stats.errors.empty()) return kExitPartial;
   if (options.fail_on_finding && !findings->empty()) return kExitFinding;
   return kExitOk;

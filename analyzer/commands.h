@@ -83,6 +83,7 @@ struct AnalyzeOptions {
   std::string db_path;                  // "" = temporary store.
   double min_confidence = 0;            // Hide findings below this.
   bool fail_on_finding = false;         // Exit 1 if any finding.
+  bool timings = false;                 // Print each stage's duration on err.
   IngestOptions ingest;
 };
 

@@ -224,7 +224,9 @@ int Analyze(const std::vector<std::string>& args) {
       "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
       "hide findings below this confidence (0 to 1)")("fail-on-finding",
                                                       po::bool_switch(&opt.fail_on_finding),
-                                                      "exit 1 when any finding is reported");
+                                                      "exit 1 when any finding is reported")(
+      "timings", po::bool_switch(&opt.timings),
+      "print on stderr how long each stage took (ingest, timeline, diagnosis, report)");
   AddOutputOptions(&desc, &opt.output, &output);
   AddInputOptions(&desc, &opt, &timezone, &labels);
   po::variables_map vm;
