@@ -131,4 +131,55 @@ std::vector<LintWarning> LintRules(const Matcher& matcher, const std::vector<Kin
   return out;
 }
 
+std::vector<CauseLintIssue> LintCauses(const std::vector<Cause>& causes,
+                                       const std::vector<std::string>& known_causes) {
+  std::vector<CauseLintIssue> out;
+  std::set<std::string> known(known_causes.begin(), known_causes.end());
+  for (const Cause& c : causes) known.insert(c.id);
+  auto unknown = [&](const std::string& name) {
+    // Up to three close names, to catch a typo.
+    std::string hint;
+    for (const std::string& k : known) {
+      if (k.find(name) != std::string::npos || name.find(k) != std::string::npos) {
+        hint += (hint.empty() ? "; did you mean " : " or ") + k;
+      }
+    }
+    return "'" + name + "' names no loaded cause" + hint;
+  };
+  for (const Cause& c : causes) {
+    auto issue = [&](const Location& at, std::string message, bool error) {
+      out.push_back({at.ToString(), c.id, std::move(message), error});
+    };
+    for (size_t i = 0; i < c.suppressed_by.size(); ++i) {
+      const std::string& other = c.suppressed_by[i];
+      const Location& at = i < c.suppressed_by_where.size() ? c.suppressed_by_where[i] : c.where;
+      if (other == c.id) {
+        issue(at, "suppressed_by names the cause itself", true);
+      } else if (known.count(other) == 0) {
+        issue(at, "suppressed_by: " + unknown(other) + ", so it never suppresses anything", true);
+      }
+    }
+    for (const auto* list : {&c.examples, &c.counter_examples}) {
+      for (const CauseExample& ex : *list) {
+        if (!ex.cause.empty() && known.count(ex.cause) == 0) {
+          issue(ex.where, "example expects cause " + unknown(ex.cause), true);
+        }
+      }
+    }
+    if (c.examples.empty()) {
+      issue(c.where, "cause has no examples (logs that must produce it)", false);
+    }
+    if (c.counter_examples.empty()) {
+      issue(c.where, "cause has no counter-examples (look-alike logs that must not produce it)",
+            false);
+    }
+    if (c.meaning.empty()) issue(c.where, "cause has no 'meaning' (etiolog explain)", false);
+    if (c.looks_for.empty()) issue(c.where, "cause has no 'looks_for' (etiolog explain)", false);
+    if (c.collect.empty()) {
+      issue(c.where, "cause has no 'collect' (what to gather when it is in doubt)", false);
+    }
+  }
+  return out;
+}
+
 }  // namespace etiolog::rules
