@@ -31,6 +31,13 @@ int IngestInputs(const std::vector<std::string>& paths, const std::vector<Proces
   return kExitOk;
 }
 
+Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
+                              const DiagnoseOptions& options) {
+  ETIOLOG_RETURN_IF_ERROR(store->BuildTimeline());
+  Diagnoser diagnoser(std::move(causes), options);
+  return diagnoser.Run(*store);
+}
+
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err) {
   LoadedRules loaded;
   if (!LoadRulesOrReport({options.builtin_rules, options.default_rules, options.rule_files}, err,
@@ -51,36 +58,34 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
       rc != kExitOk) {
     return rc;
   }
-  Status st = (*store)->BuildTimeline();
-  if (!st.ok()) {
-    err << "etiolog: " << st.message() << "\n";
-    return kExitFatal;
-  }
   DiagnoseOptions dopt;
   dopt.min_confidence = options.min_confidence;
-  Diagnoser diagnoser(std::move(causes), dopt);
-  Result<std::vector<Finding>> findings = diagnoser.Diagnose(**store);
-  if (!findings.ok()) {
-    err << "etiolog: " << findings.status().message() << "\n";
-    return kExitUsage;
+  dopt.explain = options.explain;
+  Result<Verdict> verdict = DiagnoseStore(store->get(), std::move(causes), dopt);
+  if (!verdict.ok()) {
+    err << "etiolog: " << verdict.status().message() << "\n";
+    // A cause whose SQL fails is a bug in a pack (usage); the store failing is fatal.
+    return verdict.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFatal;
   }
   Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
   run.deployment = deployment.ok() ? *deployment : "default";
-  st = SaveFindings(*findings, RunSummaryJson(run), store->get());
+  Status st = SaveVerdict(*verdict, RunSummaryJson(run), store->get());
   if (!st.ok()) {
     err << "etiolog: " << st.message() << "\n";
     return kExitFatal;
   }
   OutputOptions output = options.output;
   output.report.redactor = loaded.matcher.get();
+  output.report.explain = options.explain;
   RunSummary shown = run;
   if (output.report.format == ReportFormat::kText && output.to_dir.empty()) {
     shown.stats.errors.clear();  // Already on stderr.
     shown.stats.warnings.clear();
   }
-  if (EmitFindings(*findings, shown, output, out, err) != kExitOk) return kExitDelivery;
+  if (EmitVerdict(*verdict, shown, output, out, err) != kExitOk) return kExitDelivery;
   if (!run.stats.errors.empty()) return kExitPartial;
-  if (options.fail_on_finding && !findings->empty()) return kExitFinding;
+  // Risks alone do not fail a run: nothing is wrong yet.
+  if (options.fail_on_finding && !verdict->findings.empty()) return kExitFinding;
   return kExitOk;
 }
 
