@@ -87,8 +87,8 @@ int TestCauses(const LoadedRules& loaded, const std::vector<std::string>& files,
   for (const auto& c : result->causes) {
     std::string id = c.cause + std::string(width - c.cause.size(), ' ');
     std::string counts = std::string(c.risk ? "risk: " : "") + std::to_string(c.examples) +
-                         " example logs, " + std::to_string(c.counter_examples) +
-                         " counter-example logs";
+                         " example log(s), " + std::to_string(c.counter_examples) +
+                         " counter-example log(s)";
     if (c.failures.empty()) {
       out << "ok    " << id << "  " << counts
           << (c.examples == 0 ? "  (no examples: nothing proves this cause)" : "") << "\n";
