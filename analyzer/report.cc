@@ -561,7 +561,10 @@ std::string MdTicket(const Finding& f, bool explain) {
 // The risks of a report, as a section of its own after the findings.
 void MdRisks(std::ostringstream& out, const std::vector<Finding>& risks) {
   if (risks.empty()) return;
-  out << "\n## Risks\n\n"
+  const std::string so_far = out.str();
+  // One blank line before the heading, whatever the section before ended with.
+  if (so_far.size() < 2 || so_far.compare(so_far.size() - 2, 2, "\n\n") != 0) out << "\n";
+  out << "## Risks\n\n"
       << "Nothing has failed because of these yet, but the logs show a state that breaks "
          "later:\n\n";
   int n = 0;
