@@ -3,8 +3,8 @@
 // `etiolog explain [CAUSE]`: a cause as its pack describes it (meaning,
 // what it looks for, what to collect, suppression, fix). Everything shown
 // is pack text, so a site pack's causes explain themselves the same way.
-// An unknown id is answered with the known ids closest to it (edit
-// distance, or one containing the other), most likely typos first.
+// An unknown id is answered with the known ids closest to it
+// (rules::ClosestNames), most likely typos first.
 
 #include <algorithm>
 #include <sstream>
@@ -12,41 +12,11 @@
 #include <vector>
 
 #include "analyzer/commands.h"
+#include "rules/lint.h"
 
 namespace etiolog::analyzer {
 
 namespace {
-
-// Levenshtein distance, for "did you mean".
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// Known ids close to name, closest first (at most three).
-std::vector<std::string> Closest(const std::string& name, const std::vector<rules::Cause>& causes) {
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const rules::Cause& c : causes) {
-    const size_t d = EditDistance(name, c.id);
-    const bool contains = !name.empty() && (c.id.find(name) != std::string::npos ||
-                                            name.find(c.id) != std::string::npos);
-    if (d <= std::max<size_t>(2, c.id.size() / 3) || contains) scored.emplace_back(d, c.id);
-  }
-  std::sort(scored.begin(), scored.end());
-  std::vector<std::string> out;
-  for (size_t i = 0; i < scored.size() && i < 3; ++i) out.push_back(scored[i].second);
-  return out;
-}
 
 // Prose wrapped to width, indented; blank lines separate paragraphs and
 // deeper-indented lines (commands) are kept as they are.
@@ -170,7 +140,9 @@ int RunExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
     return kExitOk;
   }
   err << "etiolog explain: unknown cause '" << options.cause << "'";
-  std::vector<std::string> close = Closest(options.cause, causes);
+  std::vector<std::string> ids;
+  for (const rules::Cause& c : causes) ids.push_back(c.id);
+  std::vector<std::string> close = rules::ClosestNames(options.cause, ids);
   if (!close.empty()) {
     err << "; did you mean ";
     for (size_t i = 0; i < close.size(); ++i) {

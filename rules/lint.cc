@@ -131,20 +131,54 @@ std::vector<LintWarning> LintRules(const Matcher& matcher, const std::vector<Kin
   return out;
 }
 
+namespace {
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> ClosestNames(const std::string& name,
+                                      const std::vector<std::string>& known, size_t max) {
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const std::string& k : known) {
+    const size_t d = EditDistance(name, k);
+    const bool contains = !name.empty() && (k.find(name) != std::string::npos ||
+                                            name.find(k) != std::string::npos);
+    if (d <= std::max<size_t>(2, k.size() / 3) || contains) scored.emplace_back(d, k);
+  }
+  std::sort(scored.begin(), scored.end());
+  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < scored.size() && i < max; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
 std::vector<CauseLintIssue> LintCauses(const std::vector<Cause>& causes,
                                        const std::vector<std::string>& known_causes) {
   std::vector<CauseLintIssue> out;
   std::set<std::string> known(known_causes.begin(), known_causes.end());
   for (const Cause& c : causes) known.insert(c.id);
+  const std::vector<std::string> names(known.begin(), known.end());
   auto unknown = [&](const std::string& name) {
-    // Up to three close names, to catch a typo.
     std::string hint;
-    for (const std::string& k : known) {
-      if (k.find(name) != std::string::npos || name.find(k) != std::string::npos) {
-        hint += (hint.empty() ? "; did you mean " : " or ") + k;
-      }
+    for (const std::string& k : ClosestNames(name, names)) {
+      hint += (hint.empty() ? " (did you mean " : " or ") + k;
     }
-    return "'" + name + "' names no loaded cause" + hint;
+    if (!hint.empty()) hint += "?)";
+    return "'" + name + "', which is not a loaded cause" + hint;
   };
   for (const Cause& c : causes) {
     auto issue = [&](const Location& at, std::string message, bool error) {
@@ -156,7 +190,7 @@ std::vector<CauseLintIssue> LintCauses(const std::vector<Cause>& causes,
       if (other == c.id) {
         issue(at, "suppressed_by names the cause itself", true);
       } else if (known.count(other) == 0) {
-        issue(at, "suppressed_by: " + unknown(other) + ", so it never suppresses anything", true);
+        issue(at, "suppressed_by names " + unknown(other) + ": it never suppresses anything", true);
       }
     }
     for (const auto* list : {&c.examples, &c.counter_examples}) {

@@ -51,6 +51,12 @@ struct CauseLintIssue {
   bool error = false;
 };
 
+// The names in known closest to name, closest first, at most max: those
+// within a small edit distance (a third of their length, at least 2) or
+// containing it or contained in it. For "did you mean" messages.
+std::vector<std::string> ClosestNames(const std::string& name,
+                                      const std::vector<std::string>& known, size_t max = 3);
+
 // Lints causes (PackSet::causes, or a subset). known_causes are the ids a
 // `suppressed_by` or an example's `cause` may name: every loaded cause,
 // which may include causes of packs that are not linted.
