@@ -155,8 +155,8 @@ std::vector<std::string> ClosestNames(const std::string& name,
   std::vector<std::pair<size_t, std::string>> scored;
   for (const std::string& k : known) {
     const size_t d = EditDistance(name, k);
-    const bool contains = !name.empty() && (k.find(name) != std::string::npos ||
-                                            name.find(k) != std::string::npos);
+    const bool contains =
+        !name.empty() && (k.find(name) != std::string::npos || name.find(k) != std::string::npos);
     if (d <= std::max<size_t>(2, k.size() / 3) || contains) scored.emplace_back(d, k);
   }
   std::sort(scored.begin(), scored.end());

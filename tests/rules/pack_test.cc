@@ -597,8 +597,9 @@ std::string CauseError(const std::string& example) {
 TEST(BrokenPack, BadCauseExamples) {
   EXPECT_EQ(CauseError("      - name: no log\n"),
             "bad.yaml:9:9: a cause example needs 'log' or 'files'");
-  EXPECT_EQ(CauseError("      - 'a line'\n").rfind("bad.yaml:9:9: items of 'examples' must be maps", 0),
-            0u);
+  EXPECT_EQ(
+      CauseError("      - 'a line'\n").rfind("bad.yaml:9:9: items of 'examples' must be maps", 0),
+      0u);
   EXPECT_EQ(CauseError("      - log: x\n        min_confidence: 2\n"),
             "bad.yaml:10:25: 'min_confidence' must be a number from 0 to 1");
   EXPECT_EQ(CauseError("      - log: x\n        min_confidence: high\n"),
@@ -611,10 +612,9 @@ TEST(BrokenPack, BadCauseExamples) {
   EXPECT_EQ(CauseError("      - log: x\n        surfce: ui\n")
                 .rfind("bad.yaml:10:9: unknown key 'surfce' in cause example (allowed: ", 0),
             0u);
-  EXPECT_EQ(
-      ParseError("pack: x\ncauses:\n  - id: c\n    title: t\n    detect: SELECT 1\n    "
-                 "summary: s\n    remediation: r\n    risk: maybe\n"),
-      "bad.yaml:8:11: 'risk' must be true or false");
+  EXPECT_EQ(ParseError("pack: x\ncauses:\n  - id: c\n    title: t\n    detect: SELECT 1\n    "
+                       "summary: s\n    remediation: r\n    risk: maybe\n"),
+            "bad.yaml:8:11: 'risk' must be true or false");
 }
 
 TEST(BuiltinPacks, AllExamplesPass) {
