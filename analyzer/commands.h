@@ -6,7 +6,8 @@
 //
 // Exit codes (a contract for scripts; docs/cli.md):
 //   0  the run completed (findings or not)
-//   1  --fail-on-finding was given and a finding was reported
+//   1  --fail-on-finding was given and a finding was reported (risks do
+//      not count); rules test or lint found a failure, warning or error
 //   2  usage error (bad option, bad rule pack)
 //   3  some inputs could not be read; the rest were analysed and reported
 //   4  fatal: nothing could be analysed (store failure, no readable input;
