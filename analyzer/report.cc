@@ -728,7 +728,10 @@ Json FindingJson(const Finding& f, bool risk, bool explain) {
 
 // "risks" appears only when there are some, and "considered" only with
 // explain, so a report without either is what it was before they existed.
-std::string RenderJson(const Verdict& verdict, const RunSummary& run, bool explain) {
+// A ticket (one finding) has its alternatives but no "considered": that is
+// the run's.
+std::string RenderJson(const Verdict& verdict, const RunSummary& run, bool explain,
+                       bool ticket = false) {
   Json root;
   root["etiolog"] = {{"version", ETIOLOG_VERSION}, {"report_schema", kReportSchema}};
   root["run"] = RunJson(run);
@@ -740,7 +743,7 @@ std::string RenderJson(const Verdict& verdict, const RunSummary& run, bool expla
     for (const Finding& r : verdict.risks) risks.push_back(FindingJson(r, true, false));
     root["risks"] = std::move(risks);
   }
-  if (explain) {
+  if (explain && !ticket) {
     Json considered = Json::array();
     for (const Alternative& a : verdict.considered) considered.push_back(AlternativeJson(a));
     root["considered"] = std::move(considered);
@@ -1156,7 +1159,7 @@ std::vector<Ticket> RenderTickets(const std::vector<Finding>& in, const RunSumma
         t.body = RenderText(Verdict{{f}, {}, {}}, run, options.explain);
         break;
       case ReportFormat::kJson:
-        t.body = RenderJson(Verdict{{f}, {}, {}}, run, options.explain);
+        t.body = RenderJson(Verdict{{f}, {}, {}}, run, options.explain, /*ticket=*/true);
         break;
       case ReportFormat::kMarkdown:
         t.body = MdTicket(f, options.explain);
