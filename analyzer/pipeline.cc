@@ -96,6 +96,41 @@ std::string Where(uint64_t line, uint64_t offset) {
   return "line " + std::to_string(line) + " (byte offset " + std::to_string(offset) + ")";
 }
 
+// One failure, one event of each kind. A traceback shows a failure in its
+// frames and in its last line, each matched by a rule; counted separately
+// they would make one refused token look like two or three (in a paste
+// without times the timeline cannot tell them apart by their moment). So a
+// record (a line and its continuation lines) gives at most one event of
+// each kind: the first line's (several rules of one line all stay). The
+// decision depends only on the record, never on where chunks or batches
+// end, so a growing file read in pieces gives the same events. Records
+// that began with a bare line (no time, no level) do not count: in a paste
+// of bare lines the decoder cannot tell where one record ends, and each
+// line may be a failure of its own. Records of interleaved streams
+// alternate, so a few recent ones are remembered.
+class RecordKinds {
+ public:
+  // True if no line of record record_line other than line gave kind yet;
+  // remembers that line gave it.
+  bool FirstOfRecord(uint64_t record_line, uint64_t line, std::string_view kind) {
+    for (const Seen& s : seen_) {
+      if (s.record_line == record_line && s.kind == kind) return s.line == line;
+    }
+    if (seen_.size() >= kRemembered) seen_.erase(seen_.begin());
+    seen_.push_back({record_line, line, std::string(kind)});
+    return true;
+  }
+
+ private:
+  static constexpr size_t kRemembered = 32;
+  struct Seen {
+    uint64_t record_line;
+    uint64_t line;
+    std::string kind;
+  };
+  std::vector<Seen> seen_;
+};
+
 // Reads one source through the chain, emitting its messages: Begin, then
 // Pump() (again and again for a source that grows), then Finish. Pump()
 // returns non-OK only if emit does (the store failed).
@@ -168,6 +203,7 @@ class SourceReading {
   ingest::Decoder decoder_;
   LogRecord record_;
   std::vector<rules::Match> matches_;
+  RecordKinds record_kinds_;
   uint64_t bad_ = 0, capped_ = 0, warned_ = 0;
   uint64_t sent_bad_ = 0, sent_capped_ = 0;  // Sent by SendFacts().
   uint64_t last_line_ = 0, last_offset_ = 0;
@@ -243,7 +279,12 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
           matcher_.Redact(&record_.text);
           matcher_.Redact(&record_.message);
           for (const rules::Match& m : matches_) {
-            db::Event ev = MakeEvent(matcher_.rules()[m.rule], m, record_);
+            const rules::Rule& rule = matcher_.rules()[m.rule];
+            if (record_.format != "bare" &&
+                !record_kinds_.FirstOfRecord(record_.record_line, record_.line, rule.kind)) {
+              continue;
+            }
+            db::Event ev = MakeEvent(rule, m, record_);
             for (auto& kv : ev.captures) matcher_.Redact(&kv.second);
             batch_.event_bytes += EventBytes(ev);
             batch_.events.push_back(std::move(ev));

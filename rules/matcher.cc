@@ -472,16 +472,19 @@ void Matcher::MatchRecord(const LogRecord& record, const std::vector<int>& atoms
     const int r = regexp_rule_[re_id];
     if (r == last_rule) continue;  // An earlier pattern of this rule matched.
     const Rule& rule = rules_[r];
-    if (rule.min_level != Level::kUnknown && record.level != Level::kUnknown &&
-        record.level < rule.min_level) {
+    // A missing field rejects only under a strict `where`.
+    const bool strict = rule.where_strict;
+    if (rule.min_level != Level::kUnknown &&
+        (record.level != Level::kUnknown ? record.level < rule.min_level : strict)) {
       continue;
     }
-    if (!rule.component.empty() && !record.process.component.empty() &&
-        record.process.component != rule.component) {
+    if (!rule.component.empty() &&
+        (!record.process.component.empty() ? record.process.component != rule.component : strict)) {
       continue;
     }
-    if (logger_re_[r] != nullptr && !record.logger.empty() &&
-        !re2::RE2::PartialMatch(record.logger, *logger_re_[r])) {
+    if (logger_re_[r] != nullptr &&
+        (!record.logger.empty() ? !re2::RE2::PartialMatch(record.logger, *logger_re_[r])
+                                : strict)) {
       continue;
     }
     const re2::RE2& re = filter_->GetRE2(re_id);

@@ -275,7 +275,8 @@ class PackParser {
     r->match_line = match == "line";
     if (YAML::Node w = n["where"]) {
       if (!w.IsMap()) return Error(w, "'where' must be a map");
-      ETIOLOG_RETURN_IF_ERROR(CheckKeys(w, {"logger", "level", "component"}, "where"));
+      ETIOLOG_RETURN_IF_ERROR(CheckKeys(w, {"logger", "level", "component", "strict"}, "where"));
+      ETIOLOG_RETURN_IF_ERROR(Bool(w, "strict", &r->where_strict));
       ETIOLOG_RETURN_IF_ERROR(Scalar(w, "logger", &r->logger, false));
       ETIOLOG_RETURN_IF_ERROR(Scalar(w, "component", &r->component, false));
       std::string level;
@@ -796,6 +797,7 @@ void EmitRule(YAML::Emitter& out, const Rule& r) {
     if (!r.logger.empty()) field("logger", r.logger);
     if (r.min_level != Level::kUnknown) field("level", std::string(LevelName(r.min_level)));
     if (!r.component.empty()) field("component", r.component);
+    if (r.where_strict) out << YAML::Key << "strict" << YAML::Value << "true";
     out << YAML::EndMap;
   }
   if (!r.sets.empty()) {

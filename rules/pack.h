@@ -86,6 +86,12 @@ struct Rule {
   std::string logger;  // RE2 that must match the record's logger.
   Level min_level = Level::kUnknown;
   std::string component;  // Required component of the record.
+  // Strict conditions also reject a record that lacks the field they test
+  // (no logger, unknown level, no component); by default only a
+  // contradicting field rejects, because real logs lose prefixes. Use it
+  // to tell look-alike lines apart by their logger, with a fallback rule
+  // for lines that carry none.
+  bool where_strict = false;
   // Fields the event gets regardless of the line, e.g. component: scheduler.
   KeyValues sets;
   std::vector<Location> sets_where;  // Location of each value of sets.

@@ -234,7 +234,7 @@ INSTANTIATE_TEST_SUITE_P(
                {"token_expired/execution_api"},
                {},
                {},
-               {"docker-compose.log:357"}},
+               {"docker-compose.log:347"}},
         Expect{"token_expired_json_task_logs",
                {"token_expired/execution_api"},
                {},
@@ -279,10 +279,73 @@ INSTANTIATE_TEST_SUITE_P(
         Expect{"negative_unrelated_errors", {}, {}, {}, {}},
         Expect{"negative_s3_403", {}, {}, {}, {}}, Expect{"negative_k8s_rbac_403", {}, {}, {}, {}},
         Expect{"negative_expired_only", {"token_expired/ui"}, {}, {}, {"docker-compose.log:308"}},
+        // Issue 11: what real pastes show. Expiry seen only in tracebacks or
+        // indirectly, single lines, edge workers, negatives that are not keys.
+        Expect{"token_expired_rich_traceback",
+               {"token_expired/execution_api"},
+               {},
+               {},
+               {"api-server.log:29"}},
+        Expect{"token_expired_cut_traceback", {"token_expired/"}, {}, {}, {"pasted.txt:12"}},
+        Expect{"token_expired_403_after_long_task",
+               {"token_expired/execution_api"},
+               {},
+               {"scheduler.log:6"},
+               {"scheduler.log:7", "scheduler.log:9"}},
+        Expect{"token_expired_heartbeat_long_run",
+               {"token_expired/execution_api"},
+               {},
+               {"worker.log:2"},
+               {"worker.log:6", "worker.log:7"}},
+        Expect{"single_line_expired", {"token_expired/"}, {}, {}, {"pasted.txt:1"}},
+        Expect{"single_line_log_fetch_403",
+               {"log_server_key_mismatch/log_server"},
+               {},
+               {},
+               {"task-log.txt:1"}},
+        Expect{"edge_worker_key_mismatch",
+               {"edge_worker_key_mismatch/edge_worker"},
+               {},
+               {},
+               {"api-server.log:2", "api-server.log:9", "edge-worker.log:2"}},
+        Expect{"edge_worker_403_worker_only",
+               {"edge_worker_key_mismatch/edge_worker"},
+               {},
+               {},
+               {"edge-worker.log:2", "edge-worker.log:3", "edge-worker.log:4"}},
+        Expect{"negative_log_url_regression",
+               {"log_url_broken/log_server"},
+               {},
+               {},
+               {"task-log-view.txt:5", "task-log-view.txt:3"}},
+        Expect{"negative_log_fetch_unreachable",
+               {"log_server_unreachable/log_server"},
+               {},
+               {},
+               {"task-log-view.txt:3"}},
+        Expect{"negative_task_jwt_expired", {}, {}, {}, {}},
+        // No key warning, but the compose environment sets no jwt_secret.
+        Expect{"per_process_key_compose_env_unset",
+               {"per_process_key/execution_api"},
+               {"docker-compose.yaml:6", "docker-compose.yaml:7"},
+               {},
+               {"worker.log:2", "worker.log:3", "worker.log:7", "worker.log:8"}},
         Expect{"negative_zone_difference", {"token_expired/ui"}, {}, {}, {"api-server.log:79"}}),
     [](const ::testing::TestParamInfo<Expect>& p) { return std::string(p.param.scenario); });
 
 // ------------------------------------------------------------ done criteria
+
+// Causes that name a key or a clock: a negative must not name one.
+const std::set<std::string> kKeyOrClockCauses = {"fab_revert",
+                                                 "auth_manager_switch",
+                                                 "per_process_key",
+                                                 "restart_regenerated_key",
+                                                 "stale_key_after_rollout",
+                                                 "misplaced_key_config",
+                                                 "jwt_secret_missing",
+                                                 "log_server_key_mismatch",
+                                                 "edge_worker_key_mismatch",
+                                                 "clock_skew"};
 
 const std::vector<std::string> kCauses = {"fab_revert",
                                           "auth_manager_switch",
@@ -292,6 +355,7 @@ const std::vector<std::string> kCauses = {"fab_revert",
                                           "misplaced_key_config",
                                           "jwt_secret_missing",
                                           "log_server_key_mismatch",
+                                          "edge_worker_key_mismatch",
                                           "token_expired",
                                           "clock_skew",
                                           "unexplained_signature_failure"};
@@ -310,8 +374,12 @@ TEST(DoneCriteria, EveryCauseHasTwoPositiveSamplesAndNoneFiresOnTheNegatives) {
   for (const std::string& name : ScenarioNames()) {
     std::vector<Finding> fs = RunScenario(name);
     if (name.rfind("negative_", 0) == 0) {
+      // A negative may name what it is (an expired session, a wrong log URL),
+      // never a key or clock cause.
       for (const Finding& f : fs) {
-        EXPECT_LT(f.confidence, 0.5) << name << ": " << f.cause << " " << f.confidence;
+        if (kKeyOrClockCauses.count(f.cause) > 0) {
+          EXPECT_LT(f.confidence, 0.5) << name << ": " << f.cause << " " << f.confidence;
+        }
       }
       continue;
     }

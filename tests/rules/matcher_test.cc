@@ -137,6 +137,41 @@ rules:
             std::vector<std::string>{"other"});
 }
 
+// Look-alike lines told apart by the logger they were logged under, with
+// a fallback for lines that carry none: strict conditions need the field.
+TEST(Matcher, StrictConditionsRejectMissingFields) {
+  auto m = Build(R"yaml(pack: t
+rules:
+  - id: api
+    kind: auth.token_expired
+    surface: api
+    pattern: 'ExpiredSignatureError'
+    where: {logger: 'execution_api', strict: true}
+  - id: logs
+    kind: auth.token_expired
+    surface: logs
+    pattern: 'ExpiredSignatureError'
+    where: {logger: 'serve_logs', level: warning, strict: true}
+  - id: unknown
+    kind: auth.token_expired
+    fallback: true
+    pattern: 'ExpiredSignatureError'
+)yaml");
+  EXPECT_EQ(MatchedIds(*m, "jwt.exceptions.ExpiredSignatureError: Signature has expired"),
+            std::vector<std::string>{"unknown"});
+  EXPECT_EQ(MatchedIds(*m,
+                       "2025-12-07T15:56:23.562782Z [warning  ] ExpiredSignatureError "
+                       "[airflow.api_fastapi.execution_api.deps]"),
+            std::vector<std::string>{"api"});
+  EXPECT_EQ(MatchedIds(*m,
+                       "[2024-03-20T10:15:30.123+0000] {serve_logs.py:111} WARNING - "
+                       "ExpiredSignatureError"),
+            std::vector<std::string>{"logs"});
+  // The level condition is strict too: a line without a level fails it.
+  EXPECT_EQ(MatchedIds(*m, "2025-12-07T15:56:23.562782Z ExpiredSignatureError [x.serve_logs]"),
+            std::vector<std::string>{"unknown"});
+}
+
 TEST(Matcher, FieldsBecomeCapturesWhenThePatternHasNone) {
   auto m = Build(R"yaml(pack: t
 rules:

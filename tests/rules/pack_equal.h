@@ -23,9 +23,10 @@ inline bool SameExamples(const std::vector<Example>& a, const std::vector<Exampl
 inline bool SameRule(const Rule& a, const Rule& b) {
   return a.id == b.id && a.title == b.title && a.kind == b.kind && a.surface == b.surface &&
          a.severity == b.severity && a.patterns == b.patterns && a.match_line == b.match_line &&
-         a.logger == b.logger && a.min_level == b.min_level && a.component == b.component &&
-         a.sets == b.sets && a.fields == b.fields && a.fallback == b.fallback &&
-         a.override == b.override && SameExamples(a.examples, b.examples) &&
+         a.logger == b.logger && a.where_strict == b.where_strict && a.min_level == b.min_level &&
+         a.component == b.component && a.sets == b.sets && a.fields == b.fields &&
+         a.fallback == b.fallback && a.override == b.override &&
+         SameExamples(a.examples, b.examples) &&
          SameExamples(a.counter_examples, b.counter_examples);
 }
 

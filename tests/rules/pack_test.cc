@@ -311,7 +311,8 @@ TEST(ParsePack, TheEngineKnowsNoKindTheBuiltinPackDeclaresAirflows) {
   };
   EXPECT_TRUE(declared("auth.signature_failure"));
   EXPECT_TRUE(declared("process.start"));
-  ASSERT_EQ(vocab->surfaces.size(), 3u);
+  ASSERT_EQ(vocab->surfaces.size(), 4u);  // airflow_auth.yaml, then airflow_edge.yaml.
+  EXPECT_EQ(vocab->surfaces[3].name, "edge_worker");
   EXPECT_EQ(vocab->surfaces[0].name, "ui");
 }
 
