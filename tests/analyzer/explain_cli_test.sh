@@ -52,7 +52,7 @@ check explain-typo 2 "$etiolog" explain --no-default-rules per_proces_key && \
 check explain-unknown 2 "$etiolog" explain --no-default-rules frobnicate && \
   contains explain-unknown "Known causes:"
 check explain-list 0 "$etiolog" explain --no-default-rules && contains explain-list "secret_key_unset" && \
-  contains explain-list "13 cause(s) and risk(s)"
+  contains explain-list " cause(s) and risk(s); etiolog explain CAUSE for one"
 check explain-bad-deployment 2 "$etiolog" explain --no-default-rules --deployment nomad token_expired && \
   contains explain-bad-deployment "no fix for deployment 'nomad'"
 
@@ -119,7 +119,7 @@ check report-explain 0 "$etiolog" report --no-default-rules --db "$scratch/mixed
 check rules-test-cause-ok 0 "$etiolog" rules test --no-default-rules && \
   contains rules-test-cause-ok "ok    per_process_key" && \
   contains rules-test-cause-ok "ok    jwt_secret_unset               risk:" && \
-  contains rules-test-cause-ok "13 causes and risks, " && contains rules-test-cause-ok " 0 failure(s) in 0 cause(s)"
+  contains rules-test-cause-ok " 0 failure(s) in 0 cause(s)"
 check rules-test-cause-broken 1 "$etiolog" rules test tests/rules/packs/broken_cause_example.yaml && \
   contains rules-test-cause-broken "FAIL  site_ui_failures" && \
   contains rules-test-cause-broken "broken_cause_example.yaml:15:9: example 'an Execution API failure is not a UI failure': expected a site_ui_failures finding on ui"
@@ -131,7 +131,7 @@ check rules-lint-suppressed-by 1 "$etiolog" rules lint tests/rules/packs/unknown
   contains rules-lint-suppressed-by "unknown_suppressed_by.yaml:10:21: error: cause 'site_vague': suppressed_by names 'per_proces_key', which is not a loaded cause (did you mean per_process_key?)" && \
   contains rules-lint-suppressed-by "1 causes and risks, 1 error(s), 0 warning(s)"
 check rules-lint-builtin-causes 0 "$etiolog" rules lint --no-default-rules && \
-  contains rules-lint-builtin-causes "13 causes and risks, 0 error(s), 0 warning(s)"
+  contains rules-lint-builtin-causes " causes and risks, 0 error(s), 0 warning(s)"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures CLI check(s) failed"
