@@ -53,6 +53,13 @@ class StageClock {
 
 }  // namespace
 
+Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
+                              const DiagnoseOptions& options) {
+  ETIOLOG_RETURN_IF_ERROR(store->BuildTimeline());
+  Diagnoser diagnoser(std::move(causes), options);
+  return diagnoser.Run(*store);
+}
+
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err) {
   StageClock clock;
   LoadedRules loaded;
@@ -84,28 +91,31 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   const double timeline_s = clock.Lap();
   DiagnoseOptions dopt;
   dopt.min_confidence = options.min_confidence;
+  dopt.explain = options.explain;
   Diagnoser diagnoser(std::move(causes), dopt);
-  Result<std::vector<Finding>> findings = diagnoser.Diagnose(**store);
-  if (!findings.ok()) {
-    err << "etiolog: " << findings.status().message() << "\n";
-    return kExitUsage;
+  Result<Verdict> verdict = diagnoser.Run(**store);
+  if (!verdict.ok()) {
+    err << "etiolog: " << verdict.status().message() << "\n";
+    // A cause whose SQL fails is a bug in a pack (usage); the store failing is fatal.
+    return verdict.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFatal;
   }
   Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
   run.deployment = deployment.ok() ? *deployment : "default";
-  st = SaveFindings(*findings, RunSummaryJson(run), store->get());
+  st = SaveVerdict(*verdict, RunSummaryJson(run), store->get());
   if (!st.ok()) {
     err << "etiolog: " << st.message() << "\n";
     return kExitFatal;
   }
   OutputOptions output = options.output;
   output.report.redactor = loaded.matcher.get();
+  output.report.explain = options.explain;
   RunSummary shown = run;
   if (output.report.format == ReportFormat::kText && output.to_dir.empty()) {
     shown.stats.errors.clear();  // Already on stderr.
     shown.stats.warnings.clear();
   }
   const double diagnosis_s = clock.Lap();
-  const int emitted = EmitFindings(*findings, shown, output, out, err);
+  const int emitted = EmitVerdict(*verdict, shown, output, out, err);
   if (options.timings) {
     char line[200];
     std::snprintf(line, sizeof line,
@@ -116,7 +126,8 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   }
   if (emitted != kExitOk) return kExitDelivery;
   if (!run.stats.errors.empty()) return kExitPartial;
-  if (options.fail_on_finding && !findings->empty()) return kExitFinding;
+  // Risks alone do not fail a run: nothing is wrong yet.
+  if (options.fail_on_finding && !verdict->findings.empty()) return kExitFinding;
   return kExitOk;
 }
 

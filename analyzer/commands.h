@@ -6,7 +6,8 @@
 //
 // Exit codes (a contract for scripts; docs/cli.md):
 //   0  the run completed (findings or not)
-//   1  --fail-on-finding was given and a finding was reported
+//   1  --fail-on-finding was given and a finding was reported (risks do
+//      not count); rules test or lint found a failure, warning or error
 //   2  usage error (bad option, bad rule pack)
 //   3  some inputs could not be read; the rest were analysed and reported
 //   4  fatal: nothing could be analysed (store failure, no readable input;
@@ -61,12 +62,17 @@ struct OutputOptions {
 // options CheckHttpSinkOptions refuses.
 Status CheckOutputOptions(const OutputOptions& options);
 
-// Renders findings (those of options.cause, if set) with run and delivers
-// them: the whole report to out, or one ticket per finding to the ticket
-// directory or the endpoint, with a line per ticket on out saying what was
-// done. Returns kExitOk, or kExitDelivery if any ticket was not delivered
-// (each failure explained on err).
+// Renders verdict (the findings and risks of options.cause, if set) with run
+// and delivers it: the whole report to out, or one ticket per finding to
+// the ticket directory or the endpoint, with a line per ticket on out saying
+// what was done. Risks are never tickets: with a sink, out gets one line
+// per risk instead. Returns kExitOk, or kExitDelivery if any ticket was not
+// delivered (each failure explained on err).
 // REQUIRES: CheckOutputOptions(options).ok().
+int EmitVerdict(const Verdict& verdict, const RunSummary& run, const OutputOptions& options,
+                std::ostream& out, std::ostream& err);
+
+// EmitVerdict of findings alone.
 int EmitFindings(const std::vector<Finding>& findings, const RunSummary& run,
                  const OutputOptions& options, std::ostream& out, std::ostream& err);
 
@@ -82,14 +88,22 @@ struct AnalyzeOptions {
   bool default_rules = true;            // Load the standard rule directories.
   std::string db_path;                  // "" = temporary store.
   double min_confidence = 0;            // Hide findings below this.
-  bool fail_on_finding = false;         // Exit 1 if any finding.
+  bool fail_on_finding = false;         // Exit 1 if any finding (risks do not count).
+  bool explain = false;                 // Show the alternatives of each finding.
   bool timings = false;                 // Print each stage's duration on err.
   IngestOptions ingest;
 };
 
-// Reads the inputs, diagnoses, saves the findings (and the run) in the
-// store and emits them (EmitFindings). Exit codes: 0, 1, 2, 3, 4, 5.
+// Reads the inputs, diagnoses, saves the findings and risks (and the run)
+// in the store and emits them (EmitVerdict). Exit codes: 0, 1, 2, 3, 4, 5.
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err);
+
+// The diagnosis steps of analyze (RunAnalyze runs the same two, timing
+// each), for what runs the causes' examples: completes the store's timeline
+// and runs causes on it.
+// Returns the store's error, or InvalidArgument for a cause whose SQL fails.
+Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
+                              const DiagnoseOptions& options);
 
 // `etiolog report`: the findings the last `analyze --db` saved, rendered
 // again without reading any log.
@@ -98,8 +112,11 @@ struct ReportCommandOptions {
   double min_confidence = 0;            // Hide findings below this.
   OutputOptions output;                 // Format, filter and sink.
   std::vector<std::string> rule_files;  // Packs whose `redact:` patterns
-  bool builtin_rules = true;            // apply again (as for analyze).
-  bool default_rules = true;
+  bool builtin_rules = true;            // apply again (as for analyze), and
+  bool default_rules = true;            // whose causes explain runs.
+  // Show the alternatives of each finding: the packs' causes run again on
+  // the store's events (the stored diagnosis keeps no alternatives).
+  bool explain = false;
 };
 
 // Loads the store's diagnosis and emits it like RunAnalyze did (the same
@@ -124,6 +141,22 @@ Result<LoadedRules> LoadRuleSet(const rules::LoadOptions& options);
 // err. Returns false on error; *out is then unspecified.
 bool LoadRulesOrReport(const rules::LoadOptions& options, std::ostream& err, LoadedRules* out);
 
+// `etiolog explain [CAUSE]`.
+struct ExplainOptions {
+  std::string cause;                    // "" lists every cause and risk.
+  std::string deployment = "default";   // Which fix to show.
+  std::vector<std::string> rule_files;  // Packs, as for analyze.
+  bool builtin_rules = true;
+  bool default_rules = true;
+};
+
+// Prints what a cause means, what evidence it looks for, what to collect
+// when in doubt and its fix, from the loaded packs (or, without a cause,
+// every cause and risk with its title). Exit codes: 0; 2 for an unknown
+// cause (with the closest known ids), an unknown deployment or a pack
+// that fails to load.
+int RunExplain(const ExplainOptions& options, std::ostream& out, std::ostream& err);
+
 // `etiolog rules test|lint|list`.
 struct RulesOptions {
   std::string action;              // "test", "lint" or "list".
@@ -135,10 +168,13 @@ struct RulesOptions {
   bool literals = false;           // list: also print each pattern's scanned literals.
 };
 
-// test: runs every example and counter-example, prints one line per rule;
-//   exit 0 if all pass, 1 if any fails.
-// lint: prints warnings (rules/lint.h, override/disable naming nothing);
-//   exit 0 if none, 1 if any.
+// test: runs every example and counter-example of every rule and cause
+//   (the causes' through the whole pipeline, analyzer/cause_examples.h),
+//   prints one line per rule and per cause; exit 0 if all pass, 1 if any
+//   fails.
+// lint: prints warnings and errors (rules/lint.h; override/disable naming
+//   nothing; causes whose SQL does not prepare against the store schema,
+//   analyzer/cause_lint.h); exit 0 if none, 1 if any.
 // list: prints id, kind, surface and source location of every rule (and,
 //   with literals, the literals the prefilter scans for, per pattern).
 // All: exit 2 (kExitUsage) if a pack fails to load, with its location.

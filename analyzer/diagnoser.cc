@@ -5,11 +5,19 @@
 // run with every column (hidden ones too) as parameters, stopping after the
 // query's limit. Then suppression, ranking and fingerprints. Everything the
 // diagnosis knows about a system is in the causes' SQL.
+//
+// Every row is a Candidate whose status says what became of it. Without
+// explain, rows that cannot be reported (confidence 0 or under the
+// threshold) are dropped before their evidence queries run, as they always
+// were: the cost of explain is paid only when asked for. Risks go through
+// the same steps but never compete: they are suppressed only by findings
+// of the causes they name.
 
 #include "analyzer/diagnoser.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -182,136 +190,330 @@ Result<std::string> Diagnoser::DetectDeployment(const db::Store& store) {
   return std::string("default");
 }
 
-Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
+namespace {
+
+std::string Conf(double v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f", std::round(v * 100.0) / 100.0);
+  return buf;
+}
+
+// A detect row and what became of it.
+struct Candidate {
+  Finding finding;
+  const rules::Cause* cause = nullptr;
+  std::string status;      // As Alternative::status (never "not_found").
+  std::string suppressor;  // status "suppressed": the cause that won.
+  double suppressor_conf = 0;
+  int rank = 0;  // status "reported": 1, 2, ...
+};
+
+// The finding of one detect row: facts, confidence, surface, summary, fix
+// and fingerprint (no evidence yet). *params gets every column.
+Finding MakeFinding(const rules::Cause& cause, const db::Table& rows, size_t r,
+                    const std::string& deployment, std::map<std::string, db::Value>* params) {
+  Finding f;
+  f.cause = cause.id;
+  f.title = cause.title;
+  std::string scope;
+  const auto& row = rows.rows[r];
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    const std::string& name = rows.columns[c];
+    (*params)[name] = row[c];
+    if (name.rfind('_', 0) == 0) continue;  // Hidden: a parameter only.
+    f.facts.emplace_back(name, db::ValueToString(row[c]));
+    if (name == "confidence") f.confidence = std::clamp(AsDouble(row[c]), 0.0, 1.0);
+    if (name == "surface") f.surface = db::ValueToString(row[c]);
+    if (name.rfind("scope", 0) == 0) scope += "|" + db::ValueToString(row[c]);
+  }
+  (*params)["cause"] = cause.id;
+  if (cause.risk) f.confidence = 0;  // A risk has none, whatever it returns.
+  f.summary = ExpandTemplate(cause.summary, f.facts);
+  f.deployment = deployment;
+  const std::string* rem = nullptr;
+  for (const auto& [dep, text] : cause.remediation) {
+    if (dep == deployment) rem = &text;
+    if (dep == "default" && rem == nullptr) rem = &text;
+  }
+  if (rem != nullptr) f.remediation = ExpandTemplate(*rem, f.facts);
+  f.fingerprint = Fingerprint(cause.id + "|" + f.surface + scope);
+  return f;
+}
+
+// Runs the evidence queries of cause with params into f.
+Status AddEvidence(const db::Store& store, const rules::Cause& cause,
+                   const std::map<std::string, db::Value>& params, const std::string& where,
+                   Finding* f) {
+  std::set<int64_t> cited;
+  // A line is cited once, whichever of its events (several rules may
+  // match one line) a query returns first.
+  std::set<std::pair<int64_t, int64_t>> lines;  // (source, offset).
+  // One failure is often logged twice by one process at one time (an error
+  // line, then the last line of its traceback): cite it once.
+  std::set<std::tuple<std::string, int64_t, int64_t>> moments;
+  for (const rules::EvidenceQuery& q : cause.evidence) {
+    // Rows already cited are skipped, so ask for that many more.
+    Result<db::Table> ids = store.Query(q.sql, params, where + " evidence",
+                                        2 * static_cast<size_t>(q.limit) + cited.size());
+    if (!ids.ok()) return ids.status();
+    int shown = 0;
+    for (const auto& id_row : ids->rows) {
+      if (shown >= q.limit) break;
+      if (id_row.empty() || std::holds_alternative<std::monostate>(id_row[0])) continue;
+      const int64_t id = AsInt(id_row[0]);
+      if (!cited.insert(id).second) continue;
+      Result<CitedLine> cited_line = ReadEvidenceLine(store, id, q.role);
+      if (!cited_line.ok()) return cited_line.status();
+      if (!cited_line->found) continue;
+      EvidenceLine& line = cited_line->line;
+      const std::pair<int64_t, int64_t> at(cited_line->source_id, cited_line->offset);
+      if (lines.count(at) > 0) continue;
+      if (line.has_time && cited_line->instance_id.has_value() &&
+          !moments.emplace(line.kind, line.time_us, *cited_line->instance_id).second) {
+        continue;
+      }
+      lines.insert(at);
+      (q.role == "against" ? f->against : f->evidence).push_back(std::move(line));
+      ++shown;
+    }
+  }
+  return Status::OK();
+}
+
+std::string SurfaceText(const std::string& surface) {
+  return surface.empty() ? "with no surface" : "on the " + surface + " surface";
+}
+
+// Why candidate c is what it is; relative to finding f when given.
+std::string Reason(const Candidate& c, const Finding* f, double min_confidence) {
+  const double conf = c.finding.confidence;
+  if (c.status == "reported") {
+    if (f == nullptr) return "reported (#" + std::to_string(c.rank) + ")";
+    if (c.finding.surface != f->surface) {
+      return "also reported, " + SurfaceText(c.finding.surface) + ": a separate finding";
+    }
+    if (Conf(conf) == Conf(f->confidence)) {
+      return "as likely (" + Conf(conf) + "); also reported";
+    }
+    if (conf < f->confidence) {
+      return "lower confidence (" + Conf(conf) + " against " + Conf(f->confidence) +
+             "); also reported, ranked below";
+    }
+    return "higher confidence (" + Conf(conf) + " against " + Conf(f->confidence) +
+           "); reported, ranked above";
+  }
+  if (c.status == "suppressed") {
+    return "suppressed by " + c.suppressor + " (" + Conf(c.suppressor_conf) + ", against its " +
+           Conf(conf) + ") " + SurfaceText(c.finding.surface) +
+           ": it lists that cause under suppressed_by";
+  }
+  if (c.status == "below_threshold") {
+    return "below the threshold: " + Conf(conf) + " is under --min-confidence " +
+           Conf(min_confidence);
+  }
+  return "its detect query found a row, but the evidence scored it 0";
+}
+
+Alternative MakeAlternative(const Candidate& c, const Finding* f, double min_confidence) {
+  Alternative a;
+  a.cause = c.finding.cause;
+  a.title = c.finding.title;
+  a.surface = c.finding.surface;
+  a.found = true;
+  a.confidence = c.finding.confidence;
+  a.status = c.status;
+  a.reason = Reason(c, f, min_confidence);
+  a.summary = c.finding.summary;
+  a.evidence = c.finding.evidence;
+  a.against = c.finding.against;
+  a.collect = c.cause->collect;
+  return a;
+}
+
+Alternative NotFound(const rules::Cause& cause) {
+  Alternative a;
+  a.cause = cause.id;
+  a.title = cause.title;
+  a.status = "not_found";
+  a.reason = "found nothing: its detect query returned no row";
+  a.collect = cause.collect;
+  return a;
+}
+
+}  // namespace
+
+Result<Verdict> Diagnoser::Run(const db::Store& store) const {
   Result<std::string> deployment = DetectDeployment(store);
   if (!deployment.ok()) return deployment.status();
-  std::vector<Finding> findings;
+  Verdict verdict;
+  std::vector<Candidate> candidates;            // Rows of causes, in cause order.
+  std::vector<const rules::Cause*> found_none;  // Causes without a row.
   for (const rules::Cause& cause : causes_) {
     const std::string where = cause.where.ToString() + ": cause '" + cause.id + "'";
     Result<db::Table> rows = store.Query(cause.detect, {{"cause", cause.id}}, where + " detect");
     if (!rows.ok()) return rows.status();
-    for (const auto& row : rows->rows) {
-      Finding f;
-      f.cause = cause.id;
-      f.title = cause.title;
+    if (rows->rows.empty() && !cause.risk) found_none.push_back(&cause);
+    for (size_t r = 0; r < rows->rows.size(); ++r) {
       std::map<std::string, db::Value> params;
-      std::string scope;
-      for (size_t c = 0; c < rows->columns.size(); ++c) {
-        const std::string& name = rows->columns[c];
-        params[name] = row[c];
-        if (name.rfind('_', 0) == 0) continue;  // Hidden: a parameter only.
-        f.facts.emplace_back(name, db::ValueToString(row[c]));
-        if (name == "confidence") f.confidence = std::clamp(AsDouble(row[c]), 0.0, 1.0);
-        if (name == "surface") f.surface = db::ValueToString(row[c]);
-        if (name.rfind("scope", 0) == 0) scope += "|" + db::ValueToString(row[c]);
-      }
-      params["cause"] = cause.id;
-      if (f.confidence <= 0 || f.confidence < options_.min_confidence) continue;
-      f.summary = ExpandTemplate(cause.summary, f.facts);
-      f.deployment = *deployment;
-      const std::string* rem = nullptr;
-      for (const auto& [dep, text] : cause.remediation) {
-        if (dep == *deployment) rem = &text;
-        if (dep == "default" && rem == nullptr) rem = &text;
-      }
-      if (rem != nullptr) f.remediation = ExpandTemplate(*rem, f.facts);
-      f.fingerprint = Fingerprint(cause.id + "|" + f.surface + scope);
-      std::set<int64_t> cited;
-      // A line is cited once, whichever of its events (several rules may
-      // match one line) a query returns first.
-      std::set<std::pair<int64_t, int64_t>> lines;  // (source, offset).
-      // One failure is often logged twice by one process at one time (an error
-      // line, then the last line of its traceback): cite it once.
-      std::set<std::tuple<std::string, int64_t, int64_t>> moments;
-      for (const rules::EvidenceQuery& q : cause.evidence) {
-        // Rows already cited are skipped, so ask for that many more.
-        Result<db::Table> ids = store.Query(q.sql, params, where + " evidence",
-                                            2 * static_cast<size_t>(q.limit) + cited.size());
-        if (!ids.ok()) return ids.status();
-        int shown = 0;
-        for (const auto& id_row : ids->rows) {
-          if (shown >= q.limit) break;
-          if (id_row.empty() || std::holds_alternative<std::monostate>(id_row[0])) continue;
-          const int64_t id = AsInt(id_row[0]);
-          if (!cited.insert(id).second) continue;
-          Result<CitedLine> cited_line = ReadEvidenceLine(store, id, q.role);
-          if (!cited_line.ok()) return cited_line.status();
-          if (!cited_line->found) continue;
-          EvidenceLine& line = cited_line->line;
-          const std::pair<int64_t, int64_t> at(cited_line->source_id, cited_line->offset);
-          if (lines.count(at) > 0) continue;
-          if (line.has_time && cited_line->instance_id.has_value() &&
-              !moments.emplace(line.kind, line.time_us, *cited_line->instance_id).second) {
-            continue;
-          }
-          lines.insert(at);
-          (q.role == "against" ? f.against : f.evidence).push_back(std::move(line));
-          ++shown;
+      Finding f = MakeFinding(cause, *rows, r, *deployment, &params);
+      std::string status = "reported";
+      if (!cause.risk) {
+        if (f.confidence <= 0) {
+          status = "zero_confidence";
+        } else if (f.confidence < options_.min_confidence) {
+          status = "below_threshold";
         }
+        if (status != "reported" && !options_.explain) continue;
       }
-      findings.push_back(std::move(f));
+      ETIOLOG_RETURN_IF_ERROR(AddEvidence(store, cause, params, where, &f));
+      if (cause.risk) {
+        verdict.risks.push_back(std::move(f));
+      } else {
+        candidates.push_back({std::move(f), &cause, status, "", 0, 0});
+      }
     }
   }
   // Suppression: a cause that names another in suppressed_by yields to it
   // on the same surface, when the other is at least as likely.
-  std::map<std::string, const rules::Cause*> by_id;
-  for (const auto& c : causes_) by_id[c.id] = &c;
   std::map<std::pair<std::string, std::string>, double> best;  // (cause, surface) -> confidence.
-  for (const Finding& f : findings) {
-    double& b = best[{f.cause, f.surface}];
-    b = std::max(b, f.confidence);
+  for (const Candidate& c : candidates) {
+    if (c.status != "reported") continue;
+    double& b = best[{c.finding.cause, c.finding.surface}];
+    b = std::max(b, c.finding.confidence);
   }
-  findings.erase(std::remove_if(findings.begin(), findings.end(),
-                                [&](const Finding& f) {
-                                  for (const auto& other : by_id[f.cause]->suppressed_by) {
-                                    auto it = best.find({other, f.surface});
-                                    if (it != best.end() && it->second >= f.confidence) {
-                                      return true;
-                                    }
-                                  }
-                                  return false;
-                                }),
-                 findings.end());
-  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+  for (Candidate& c : candidates) {
+    if (c.status != "reported") continue;
+    for (const auto& other : c.cause->suppressed_by) {
+      auto it = best.find({other, c.finding.surface});
+      if (it != best.end() && it->second >= c.finding.confidence) {
+        c.status = "suppressed";
+        c.suppressor = other;
+        c.suppressor_conf = it->second;
+        break;
+      }
+    }
+  }
+  std::vector<size_t> ranked;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i].status == "reported") ranked.push_back(i);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [&](size_t x, size_t y) {
+    const Finding& a = candidates[x].finding;
+    const Finding& b = candidates[y].finding;
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
     if (a.cause != b.cause) return a.cause < b.cause;
     return a.fingerprint < b.fingerprint;
   });
   // Two rows of one cause with the same scope: keep fingerprints unique.
   std::map<std::string, int> seen;
-  for (Finding& f : findings) {
+  int rank = 0;
+  for (size_t i : ranked) {
+    Finding& f = candidates[i].finding;
     if (int n = seen[f.fingerprint]++; n > 0) f.fingerprint += "-" + std::to_string(n + 1);
+    candidates[i].rank = ++rank;
   }
-  return findings;
+  // A risk yields to a finding of a cause it lists in suppressed_by on its
+  // surface (any surface if it has none): the failure it foretold is here.
+  std::map<std::string, const rules::Cause*> by_id;
+  for (const auto& c : causes_) by_id[c.id] = &c;
+  verdict.risks.erase(
+      std::remove_if(verdict.risks.begin(), verdict.risks.end(),
+                     [&](const Finding& risk) {
+                       for (const std::string& other : by_id[risk.cause]->suppressed_by) {
+                         for (size_t i : ranked) {
+                           const Finding& f = candidates[i].finding;
+                           if (f.cause == other &&
+                               (risk.surface.empty() || f.surface == risk.surface)) {
+                             return true;
+                           }
+                         }
+                       }
+                       return false;
+                     }),
+      verdict.risks.end());
+  for (Finding& r : verdict.risks) {
+    if (int n = seen[r.fingerprint]++; n > 0) r.fingerprint += "-" + std::to_string(n + 1);
+  }
+  if (options_.explain) {
+    // The order of Verdict::considered: findings by rank, the other rows most
+    // likely first, then the causes that found nothing.
+    std::vector<size_t> order = ranked;
+    std::vector<size_t> rest;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].status != "reported") rest.push_back(i);
+    }
+    std::stable_sort(rest.begin(), rest.end(), [&](size_t x, size_t y) {
+      return candidates[x].finding.confidence > candidates[y].finding.confidence;
+    });
+    order.insert(order.end(), rest.begin(), rest.end());
+    for (size_t i : order) {
+      verdict.considered.push_back(
+          MakeAlternative(candidates[i], nullptr, options_.min_confidence));
+    }
+    for (const rules::Cause* c : found_none) verdict.considered.push_back(NotFound(*c));
+    for (size_t i : ranked) {
+      Finding& f = candidates[i].finding;
+      for (size_t j : order) {
+        if (candidates[j].finding.cause == f.cause) continue;
+        f.alternatives.push_back(MakeAlternative(candidates[j], &f, options_.min_confidence));
+      }
+      for (const rules::Cause* c : found_none) f.alternatives.push_back(NotFound(*c));
+    }
+  }
+  for (size_t i : ranked) verdict.findings.push_back(std::move(candidates[i].finding));
+  return verdict;
 }
 
-Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store) {
+Result<std::vector<Finding>> Diagnoser::Diagnose(const db::Store& store) const {
+  Result<Verdict> v = Run(store);
+  if (!v.ok()) return v.status();
+  return std::move(v->findings);
+}
+
+namespace {
+
+db::FindingRecord MakeRecord(const Finding& f, bool risk) {
+  db::FindingRecord r;
+  r.fingerprint = f.fingerprint;
+  r.cause = f.cause;
+  r.surface = f.surface;
+  r.confidence = f.confidence;
+  r.title = f.title;
+  r.summary = f.summary;
+  r.remediation = f.remediation;
+  r.deployment = f.deployment;
+  r.facts = f.facts;
+  r.risk = risk;
+  for (const EvidenceLine& e : f.evidence) r.evidence.emplace_back(e.event_id, e.role);
+  for (const EvidenceLine& e : f.against) r.evidence.emplace_back(e.event_id, e.role);
+  return r;
+}
+
+}  // namespace
+
+Status SaveVerdict(const Verdict& verdict, std::string_view run, db::Store* store) {
   std::vector<db::FindingRecord> records;
-  records.reserve(findings.size());
-  for (const Finding& f : findings) {
-    db::FindingRecord r;
-    r.fingerprint = f.fingerprint;
-    r.cause = f.cause;
-    r.surface = f.surface;
-    r.confidence = f.confidence;
-    r.title = f.title;
-    r.summary = f.summary;
-    r.remediation = f.remediation;
-    r.deployment = f.deployment;
-    r.facts = f.facts;
-    for (const EvidenceLine& e : f.evidence) r.evidence.emplace_back(e.event_id, e.role);
-    for (const EvidenceLine& e : f.against) r.evidence.emplace_back(e.event_id, e.role);
-    records.push_back(std::move(r));
-  }
+  records.reserve(verdict.findings.size() + verdict.risks.size());
+  for (const Finding& f : verdict.findings) records.push_back(MakeRecord(f, false));
+  for (const Finding& f : verdict.risks) records.push_back(MakeRecord(f, true));
   return store->ReplaceFindings(records, run);
 }
 
+Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store) {
+  return SaveVerdict(Verdict{findings, {}, {}}, run, store);
+}
+
 Result<std::vector<Finding>> LoadFindings(const db::Store& store, std::string* run) {
+  Result<Verdict> v = LoadVerdict(store, run);
+  if (!v.ok()) return v.status();
+  return std::move(v->findings);
+}
+
+Result<Verdict> LoadVerdict(const db::Store& store, std::string* run) {
   Result<db::Diagnosis> saved = store.LoadFindings();
   if (!saved.ok()) return saved.status();
   if (run != nullptr) *run = saved->run;
-  std::vector<Finding> findings;
-  findings.reserve(saved->findings.size());
+  Verdict verdict;
   for (db::FindingRecord& r : saved->findings) {
     Finding f;
     f.cause = std::move(r.cause);
@@ -329,9 +531,9 @@ Result<std::vector<Finding>> LoadFindings(const db::Store& store, std::string* r
       if (!cited->found) continue;
       (role == "against" ? f.against : f.evidence).push_back(std::move(cited->line));
     }
-    findings.push_back(std::move(f));
+    (r.risk ? verdict.risks : verdict.findings).push_back(std::move(f));
   }
-  return findings;
+  return verdict;
 }
 
 }  // namespace etiolog::analyzer

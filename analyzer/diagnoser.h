@@ -15,6 +15,14 @@
 // same confidence. The diagnoser holds no Airflow knowledge: all of it is in
 // the packs.
 //
+// A cause marked `risk: true` is a risk, not a cause: its rows describe a
+// state that breaks later (nothing failed yet), are reported apart from the
+// findings (Verdict::risks) and carry no confidence.
+//
+// With DiagnoseOptions::explain the diagnoser also says what every other
+// cause came to (Alternative): found and reported too, suppressed, below
+// the threshold, or nothing found (with what to collect to settle it).
+//
 // Thread safety: Diagnose() is const and may run concurrently on distinct
 // stores.
 
@@ -49,6 +57,28 @@ struct EvidenceLine {
   std::string text;  // The line, redacted.
 };
 
+// Another cause the diagnosis considered: what its detect query found and
+// why it is not (or is also) the answer. Seen from one finding
+// (Finding::alternatives) or from the whole run (Verdict::considered).
+struct Alternative {
+  std::string cause;
+  std::string title;
+  std::string surface;    // Of the row found; "" if it found nothing.
+  bool found = false;     // Its detect query returned this row.
+  double confidence = 0;  // 0..1; meaningful only if found.
+  // "reported" (a finding of the report too), "suppressed" (by a cause it
+  // lists in suppressed_by, as likely on the same surface),
+  // "below_threshold" (under DiagnoseOptions::min_confidence),
+  // "zero_confidence" (found, but scored 0), "not_found" (no row).
+  std::string status;
+  std::string reason;                  // Why, in one sentence, relative to the finding it is
+                                       // an alternative to (Verdict::considered: to the run).
+  std::string summary;                 // Its summary with its facts; "" if not found.
+  std::vector<EvidenceLine> evidence;  // As a finding's; empty if not found.
+  std::vector<EvidenceLine> against;
+  std::string collect;  // The cause's `collect`: what would settle it.
+};
+
 struct Finding {
   std::string cause;  // Stable cause id.
   std::string title;
@@ -62,20 +92,45 @@ struct Finding {
   std::string fingerprint;  // Stable across reruns on the same logs.
   // The detect row's columns, except hidden ('_') ones, in column order.
   std::vector<std::pair<std::string, std::string>> facts;
+  // With DiagnoseOptions::explain: every other cause (not risk) and what it
+  // came to, in Verdict::considered order. Empty otherwise, and never
+  // stored.
+  std::vector<Alternative> alternatives;
+};
+
+// Everything a diagnosis says.
+struct Verdict {
+  std::vector<Finding> findings;  // Ranked, most likely first.
+  // Risks (causes with `risk: true`), in pack order; confidence 0, no
+  // alternatives. Kept apart: a risk is not a finding.
+  std::vector<Finding> risks;
+  // With DiagnoseOptions::explain: what every cause (not risk) came to:
+  // the findings in rank order, then the other rows found, most likely
+  // first, then the causes that found nothing, in pack order. Empty
+  // otherwise.
+  std::vector<Alternative> considered;
 };
 
 struct DiagnoseOptions {
-  // Findings below this confidence are not reported. Default: 0.
+  // Findings below this confidence are not reported. Risks have none and
+  // are always reported. Default: 0.
   double min_confidence = 0;
+  // Fill Finding::alternatives and Verdict::considered (costs the evidence
+  // queries of every row found, reported or not). Default: false.
+  bool explain = false;
 };
 
 class Diagnoser {
  public:
   explicit Diagnoser(std::vector<rules::Cause> causes, const DiagnoseOptions& options = {});
 
-  // Runs every cause against store. Returns InvalidArgument naming the
+  // Runs every cause against store: the findings, ranked, the risks and
+  // (explain) what was considered. Returns InvalidArgument naming the
   // cause's pack location if its SQL fails (a bug in the pack).
   // REQUIRES: store->BuildTimeline() ran after the last event was appended.
+  Result<Verdict> Run(const db::Store& store) const;
+
+  // Run(store).findings: the findings alone (no risks).
   Result<std::vector<Finding>> Diagnose(const db::Store& store) const;
 
   // Detects how the logs' deployment runs ("docker-compose", "kubernetes",
@@ -98,11 +153,20 @@ std::string ExpandTemplate(const std::string& tmpl,
 // RunSummaryJson in analyzer/report.h). Returns the store's error, if any.
 Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store);
 
+// SaveFindings for a verdict: its findings, then its risks (kept as risks).
+// Alternatives are not kept.
+Status SaveVerdict(const Verdict& verdict, std::string_view run, db::Store* store);
+
 // Reads back the findings the last SaveFindings() kept, in the same order,
 // with their evidence lines read from the events they cite (as Diagnose()
 // produced them), and sets *run (if not null) to the run saved with them.
 // Returns NotFound if the store holds no diagnosis, or the store's error.
+// Risks the store holds are not returned (LoadVerdict returns them).
 Result<std::vector<Finding>> LoadFindings(const db::Store& store, std::string* run);
+
+// LoadFindings with the risks: the verdict SaveVerdict() kept (without
+// alternatives). Errors as LoadFindings.
+Result<Verdict> LoadVerdict(const db::Store& store, std::string* run);
 
 }  // namespace etiolog::analyzer
 

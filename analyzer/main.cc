@@ -33,6 +33,8 @@ const char kUsage[] =
     "  tail PATH|GLOB... follow live logs (rotation-safe) and print findings as they\n"
     "                    appear or change\n"
     "  events PATH...    print every event the rules find, one per line\n"
+    "  explain [CAUSE]   what a cause means, the evidence it looks for, what to collect\n"
+    "                    and its fix (without CAUSE: every cause and risk)\n"
     "  rules test|lint|list [PACK...]\n"
     "                    check rule packs: run their examples, lint them, list rules\n"
     "\n"
@@ -222,9 +224,12 @@ int Analyze(const std::vector<std::string>& args) {
       "db", po::value(&opt.db_path),
       "keep the event store in this SQLite file (default: a temporary store)")(
       "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
-      "hide findings below this confidence (0 to 1)")("fail-on-finding",
-                                                      po::bool_switch(&opt.fail_on_finding),
-                                                      "exit 1 when any finding is reported")(
+      "hide findings below this confidence (0 to 1)")(
+      "fail-on-finding", po::bool_switch(&opt.fail_on_finding),
+      "exit 1 when any finding is reported (risks alone do not count)")(
+      "explain", po::bool_switch(&opt.explain),
+      "with each finding, the other causes considered: what they found, why they lost, and "
+      "what would change the verdict")(
       "timings", po::bool_switch(&opt.timings),
       "print on stderr how long each stage took (ingest, timeline, diagnosis, report)");
   AddOutputOptions(&desc, &opt.output, &output);
@@ -254,7 +259,10 @@ int Report(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")("db", po::value(&opt.db_path),
                                                  "the store written by analyze --db (required)")(
       "min-confidence", po::value(&opt.min_confidence)->default_value(0.0),
-      "hide findings below this confidence (0 to 1)");
+      "hide findings below this confidence (0 to 1)")(
+      "explain", po::bool_switch(&opt.explain),
+      "with each finding, the other causes considered (the packs' causes run again on the "
+      "stored events)");
   AddOutputOptions(&desc, &opt.output, &output);
   desc.add_options()("rules,r", po::value(&opt.rule_files)->composing(),
                      "load an extra rule pack, for its redact patterns; repeatable")(
@@ -391,13 +399,52 @@ int Events(const std::vector<std::string>& args) {
   return etiolog::analyzer::RunEvents(opt, std::cout, std::cerr);
 }
 
+int Explain(const std::vector<std::string>& args) {
+  etiolog::analyzer::ExplainOptions opt;
+  po::options_description desc(
+      "Usage: etiolog explain [options] [CAUSE]\n"
+      "\n"
+      "Prints what a cause (or risk) of the loaded packs means, the evidence it looks\n"
+      "for and what argues against it, what to collect when the logs do not settle it,\n"
+      "and its fix. Without CAUSE, lists every cause and risk. An unknown CAUSE exits 2\n"
+      "and names the closest known ones.\n"
+      "\n"
+      "Options");
+  desc.add_options()("help,h", "show this help")(
+      "deployment", po::value(&opt.deployment)->default_value("default"),
+      "the fix to show: default, docker-compose, kubernetes or systemd (as the pack names "
+      "them)")("rules,r", po::value(&opt.rule_files)->composing(),
+               "load an extra rule pack (YAML file or directory); repeatable")(
+      "no-builtin-rules", po::bool_switch(), "do not load the built-in packs")(
+      "no-default-rules", po::bool_switch(),
+      "do not load the packs in /etc/etiolog/rules.d and $XDG_CONFIG_HOME/etiolog/rules.d");
+  po::options_description hidden;
+  hidden.add_options()("cause", po::value(&opt.cause), "cause");
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("cause", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  opt.builtin_rules = !vm["no-builtin-rules"].as<bool>();
+  opt.default_rules = !vm["no-default-rules"].as<bool>();
+  return etiolog::analyzer::RunExplain(opt, std::cout, std::cerr);
+}
+
 int Rules(const std::vector<std::string>& args) {
   etiolog::analyzer::RulesOptions opt;
   po::options_description desc(
       "Usage: etiolog rules test|lint|list [options] [PACK...]\n"
       "\n"
-      "  test  run every example and counter-example of every rule; exit 1 on a failure\n"
-      "  lint  warn about rules that load but cost speed or miss lines; exit 1 on a warning\n"
+      "  test  run every example and counter-example of every rule, and every example log\n"
+      "        of every cause through the whole pipeline; exit 1 on a failure\n"
+      "  lint  warn about rules that load but cost speed or miss lines, and causes whose SQL\n"
+      "        does not prepare or that name unknown causes; exit 1 on a warning or error\n"
       "  list  print each rule's id, kind, surface and source\n"
       "\n"
       "PACK is a pack file or a directory of them; its rules may use the kinds and\n"
@@ -462,6 +509,7 @@ int main(int argc, char** argv) {
     if (command == "analyze") return Analyze(args);
     if (command == "report") return Report(args);
     if (command == "events") return Events(args);
+    if (command == "explain") return Explain(args);
     if (command == "tail") return Tail(args);
     if (command == "rules") return Rules(args);
     std::cerr << "etiolog: unknown command '" << command << "'\n\n" << kUsage;

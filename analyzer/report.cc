@@ -97,6 +97,24 @@ void Redact(const rules::Matcher* m, std::string* s) {
   if (m != nullptr) m->Redact(s);
 }
 
+void RedactLines(const rules::Matcher* m, std::vector<EvidenceLine>* lines) {
+  for (EvidenceLine& e : *lines) {
+    for (std::string* s : {&e.path, &e.text, &e.component, &e.host, &e.kind, &e.role}) {
+      Redact(m, s);
+    }
+  }
+}
+
+// An alternative shows a summary with facts and evidence lines from logs.
+Alternative Redacted(const Alternative& in, const rules::Matcher* m) {
+  Alternative a = in;
+  if (m == nullptr) return a;
+  for (std::string* s : {&a.cause, &a.title, &a.surface, &a.summary, &a.reason}) Redact(m, s);
+  RedactLines(m, &a.evidence);
+  RedactLines(m, &a.against);
+  return a;
+}
+
 // Everything a finding shows that came from logs is redacted: evidence
 // lines and their fields, facts, and the summary. The remediation is the
 // pack's instructions with facts filled in; the pack's own text is full of
@@ -128,6 +146,7 @@ Finding Redacted(const Finding& in, const rules::Matcher* m) {
       }
     }
   }
+  for (Alternative& a : f.alternatives) a = Redacted(a, m);
   return f;
 }
 
@@ -136,6 +155,14 @@ std::vector<Finding> Redacted(const std::vector<Finding>& in, const rules::Match
   out.reserve(in.size());
   for (const Finding& f : in) out.push_back(Redacted(f, m));
   return out;
+}
+
+Verdict Redacted(const Verdict& in, const rules::Matcher* m) {
+  Verdict v;
+  v.findings = Redacted(in.findings, m);
+  v.risks = Redacted(in.risks, m);
+  for (const Alternative& a : in.considered) v.considered.push_back(Redacted(a, m));
+  return v;
 }
 
 RunSummary Redacted(const RunSummary& in, const rules::Matcher* m) {
@@ -426,12 +453,48 @@ void MdEvidence(std::ostringstream& out, const std::vector<EvidenceLine>& lines)
   MdFence(out, text, "");
 }
 
-// The note of one finding, its sections under headings of level h ("##").
-void MdNote(std::ostringstream& out, const Finding& f, const std::string& h) {
-  out << "| Cause | Surface | Confidence | Deployment |\n|---|---|---|---|\n"
-      << "| " << MdText(f.cause) << " | " << (f.surface.empty() ? "-" : MdText(f.surface)) << " | "
-      << Confidence(f.confidence) << ", " << Likelihood(f.confidence) << " | "
-      << MdText(f.deployment) << " |\n\n";
+// The confidence of an alternative: "0.45", or "-" if it found nothing.
+std::string AltConfidence(const Alternative& a) { return a.found ? Confidence(a.confidence) : "-"; }
+
+// What was considered besides a finding (or, for a report without one, at
+// all): a table, then what would settle the ones not reported.
+void MdAlternatives(std::ostringstream& out, const std::vector<Alternative>& alternatives) {
+  if (alternatives.empty()) {
+    out << "No other cause was considered.\n\n";
+    return;
+  }
+  out << "| Cause | Surface | Confidence | Status | Why |\n|---|---|---|---|---|\n";
+  for (const Alternative& a : alternatives) {
+    out << "| " << MdText(a.cause) << " | " << (a.surface.empty() ? "-" : MdText(a.surface))
+        << " | " << AltConfidence(a) << " | " << MdText(a.status) << " | " << MdText(a.reason)
+        << " |\n";
+  }
+  out << "\n";
+  bool any = false;
+  for (const Alternative& a : alternatives) {
+    if (a.status == "reported" || a.collect.empty()) continue;
+    if (!any) out << "What would change the verdict:\n\n";
+    any = true;
+    out << "- " << MdText(a.cause) << ": " << MdText(a.collect, true) << "\n";
+  }
+  if (any) out << "\n";
+}
+
+// The note of one finding (or risk), its sections under headings of level h
+// ("##"). explain adds the alternatives considered.
+void MdNote(std::ostringstream& out, const Finding& f, const std::string& h, bool risk = false,
+            bool explain = false) {
+  if (risk) {
+    out << "| Risk | Surface | Deployment |\n|---|---|---|\n"
+        << "| " << MdText(f.cause) << " | " << (f.surface.empty() ? "-" : MdText(f.surface))
+        << " | " << MdText(f.deployment) << " |\n\n"
+        << "Nothing has failed because of it yet.\n\n";
+  } else {
+    out << "| Cause | Surface | Confidence | Deployment |\n|---|---|---|---|\n"
+        << "| " << MdText(f.cause) << " | " << (f.surface.empty() ? "-" : MdText(f.surface))
+        << " | " << Confidence(f.confidence) << ", " << Likelihood(f.confidence) << " | "
+        << MdText(f.deployment) << " |\n\n";
+  }
   out << h << " Summary\n\n";
   for (const std::string& p : Paragraphs(f.summary)) out << MdText(p, true) << "\n\n";
   out << h << " Evidence\n\n";
@@ -478,19 +541,45 @@ void MdNote(std::ostringstream& out, const Finding& f, const std::string& h) {
     }
     out << "\n";
   }
+  if (explain && !risk) {
+    out << h << " Alternatives considered\n\n";
+    MdAlternatives(out, f.alternatives);
+  }
+  if (risk) return;  // Not a ticket: no fingerprint for scripts to file.
   out << "---\n\nReported by etiolog. Fingerprint " << MdText(f.fingerprint)
       << ": the same finding keeps it across runs.\n"
       << FingerprintComment(f.fingerprint) << "\n";
 }
 
-std::string MdTicket(const Finding& f) {
+std::string MdTicket(const Finding& f, bool explain) {
   std::ostringstream out;
   out << "# " << MdText(TicketTitle(f)) << "\n\n";
-  MdNote(out, f, "##");
+  MdNote(out, f, "##", false, explain);
   return out.str();
 }
 
-std::string RenderMarkdownReport(const std::vector<Finding>& findings, const RunSummary& run) {
+// The risks of a report, as a section of its own after the findings.
+void MdRisks(std::ostringstream& out, const std::vector<Finding>& risks) {
+  if (risks.empty()) return;
+  const std::string so_far = out.str();
+  // One blank line before the heading, whatever the section before ended with.
+  if (so_far.size() < 2 || so_far.compare(so_far.size() - 2, 2, "\n\n") != 0) out << "\n";
+  out << "## Risks\n\n"
+      << "Nothing has failed because of these yet, but the logs show a state that breaks "
+         "later:\n\n";
+  int n = 0;
+  for (const Finding& r : risks) {
+    out << ++n << ". " << MdText(r.cause) << ": " << MdText(r.title) << "\n";
+  }
+  n = 0;
+  for (const Finding& r : risks) {
+    out << "\n### R" << ++n << ". " << MdText(r.cause) << ": " << MdText(r.title) << "\n\n";
+    MdNote(out, r, "####", true);
+  }
+}
+
+std::string RenderMarkdownReport(const Verdict& verdict, const RunSummary& run, bool explain) {
+  const std::vector<Finding>& findings = verdict.findings;
   std::ostringstream out;
   out << "# etiolog diagnosis\n\n"
       << "Read " << run.stats.sources << " source(s), " << run.stats.lines << " lines; "
@@ -514,6 +603,11 @@ std::string RenderMarkdownReport(const std::vector<Finding>& findings, const Run
   }
   if (findings.empty()) {
     out << kNoFinding << "\n";
+    if (explain) {
+      out << "\n## Causes considered\n\n";
+      MdAlternatives(out, verdict.considered);
+    }
+    MdRisks(out, verdict.risks);
     return out.str();
   }
   out << findings.size() << " finding(s), most likely first:\n\n";
@@ -525,8 +619,9 @@ std::string RenderMarkdownReport(const std::vector<Finding>& findings, const Run
   n = 0;
   for (const Finding& f : findings) {
     out << "\n## " << ++n << ". " << MdText(TicketTitle(f)) << "\n\n";
-    MdNote(out, f, "###");
+    MdNote(out, f, "###", false, explain);
   }
+  MdRisks(out, verdict.risks);
   return out.str();
 }
 
@@ -587,31 +682,72 @@ std::string Dump(const Json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string RenderJson(const std::vector<Finding>& findings, const RunSummary& run) {
+Json LinesJson(const std::vector<EvidenceLine>& lines) {
+  Json list = Json::array();
+  for (const auto& e : lines) list.push_back(EvidenceJson(e));
+  return list;
+}
+
+Json AlternativeJson(const Alternative& a) {
+  Json j;
+  j["cause"] = a.cause;
+  j["title"] = a.title;
+  j["surface"] = a.surface;
+  j["confidence"] = a.found ? Json(Round2(a.confidence)) : Json(nullptr);
+  j["status"] = a.status;
+  j["reason"] = a.reason;
+  j["summary"] = a.summary;
+  j["evidence"] = LinesJson(a.evidence);
+  j["against"] = LinesJson(a.against);
+  j["collect"] = a.collect;
+  return j;
+}
+
+// A finding, or (risk) a risk: the same without confidence.
+Json FindingJson(const Finding& f, bool risk, bool explain) {
+  Json j;
+  j["cause"] = f.cause;
+  j["title"] = f.title;
+  j["surface"] = f.surface;
+  if (!risk) j["confidence"] = Round2(f.confidence);
+  j["summary"] = f.summary;
+  j["evidence"] = LinesJson(f.evidence);
+  j["against"] = LinesJson(f.against);
+  j["remediation"] = f.remediation;
+  j["deployment"] = f.deployment;
+  j["fingerprint"] = f.fingerprint;
+  Json facts = Json::object();
+  for (const auto& [name, value] : ShownFacts(f, true)) facts[name] = FactValue(value);
+  j["facts"] = std::move(facts);
+  if (explain && !risk) {
+    j["alternatives"] = Json::array();
+    for (const Alternative& a : f.alternatives) j["alternatives"].push_back(AlternativeJson(a));
+  }
+  return j;
+}
+
+// "risks" appears only when there are some, and "considered" only with
+// explain, so a report without either is what it was before they existed.
+// A ticket (one finding) has its alternatives but no "considered": that is
+// the run's.
+std::string RenderJson(const Verdict& verdict, const RunSummary& run, bool explain,
+                       bool ticket = false) {
   Json root;
   root["etiolog"] = {{"version", ETIOLOG_VERSION}, {"report_schema", kReportSchema}};
   root["run"] = RunJson(run);
   Json list = Json::array();
-  for (const Finding& f : findings) {
-    Json j;
-    j["cause"] = f.cause;
-    j["title"] = f.title;
-    j["surface"] = f.surface;
-    j["confidence"] = Round2(f.confidence);
-    j["summary"] = f.summary;
-    j["evidence"] = Json::array();
-    for (const auto& e : f.evidence) j["evidence"].push_back(EvidenceJson(e));
-    j["against"] = Json::array();
-    for (const auto& e : f.against) j["against"].push_back(EvidenceJson(e));
-    j["remediation"] = f.remediation;
-    j["deployment"] = f.deployment;
-    j["fingerprint"] = f.fingerprint;
-    Json facts = Json::object();
-    for (const auto& [name, value] : ShownFacts(f, true)) facts[name] = FactValue(value);
-    j["facts"] = std::move(facts);
-    list.push_back(std::move(j));
-  }
+  for (const Finding& f : verdict.findings) list.push_back(FindingJson(f, false, explain));
   root["findings"] = std::move(list);
+  if (!verdict.risks.empty()) {
+    Json risks = Json::array();
+    for (const Finding& r : verdict.risks) risks.push_back(FindingJson(r, true, false));
+    root["risks"] = std::move(risks);
+  }
+  if (explain && !ticket) {
+    Json considered = Json::array();
+    for (const Alternative& a : verdict.considered) considered.push_back(AlternativeJson(a));
+    root["considered"] = std::move(considered);
+  }
   return Dump(root, 2) + "\n";
 }
 
@@ -631,7 +767,7 @@ std::vector<std::string> Labels(const Finding& f, const ReportOptions& options, 
 
 Json GithubIssue(const Finding& f, const ReportOptions& options) {
   std::ostringstream body;
-  MdNote(body, f, "##");
+  MdNote(body, f, "##", false, options.explain);
   Json j;
   j["title"] = TicketTitle(f);
   j["body"] = body.str();
@@ -700,7 +836,7 @@ Json AdfEvidence(const std::vector<EvidenceLine>& lines) {
   return AdfList("bulletList", std::move(items));
 }
 
-Json JiraDescription(const Finding& f) {
+Json JiraDescription(const Finding& f, bool explain) {
   Json doc = {{"type", "doc"}, {"version", 1}, {"content", Json::array()}};
   Json& c = doc["content"];
   c.push_back(AdfParagraph(
@@ -736,6 +872,24 @@ Json JiraDescription(const Finding& f) {
     }
     c.push_back(AdfList("bulletList", std::move(items)));
   }
+  if (explain) {
+    c.push_back(AdfHeading(3, "Alternatives considered"));
+    std::vector<Json> items;
+    for (const Alternative& a : f.alternatives) {
+      std::vector<Json> item = {
+          AdfParagraph({AdfText(a.cause, "strong"),
+                        AdfText(" (" + (a.surface.empty() ? std::string("-") : a.surface) + ", " +
+                                (a.found ? Confidence(a.confidence) : std::string("not found")) +
+                                ", " + a.status + "): " + a.reason)})};
+      if (a.status != "reported" && !a.collect.empty()) {
+        item.push_back(
+            AdfParagraph({AdfText("What would change the verdict: "), AdfText(a.collect)}));
+      }
+      items.push_back(Json(std::move(item)));
+    }
+    c.push_back(items.empty() ? AdfParagraph({AdfText("No other cause was considered.")})
+                              : AdfList("bulletList", std::move(items)));
+  }
   c.push_back({{"type", "rule"}});
   c.push_back(
       AdfParagraph({AdfText("Reported by etiolog. Fingerprint "), AdfText(f.fingerprint, "code"),
@@ -752,7 +906,7 @@ Json JiraIssue(const Finding& f, const ReportOptions& options) {
   fields["summary"] = TicketTitle(f);
   fields["issuetype"] = {{"name", options.jira_issue_type}};
   fields["labels"] = labels;
-  fields["description"] = JiraDescription(f);
+  fields["description"] = JiraDescription(f, options.explain);
   return {{"fields", std::move(fields)}};
 }
 
@@ -780,7 +934,81 @@ void WrapBlock(std::ostringstream& out, const std::string& text, const char* ind
   }
 }
 
-std::string RenderText(const std::vector<Finding>& findings, const RunSummary& run) {
+// One evidence line of a text report, under a "role" column.
+void TextLine(std::ostringstream& out, const EvidenceLine& e, bool with_role) {
+  auto clean = [](std::string_view s) { return CleanText(s, false); };
+  out << "      ";
+  if (with_role) out << clean(e.role) << "  ";
+  out << clean(e.path) << ":" << e.line << "  " << FormatTime(e) << "  " << clean(Process(e))
+      << "\n        " << clean(e.text) << "\n";
+}
+
+// The body of a finding or risk: title, summary, evidence, against, fix.
+void TextBody(std::ostringstream& out, const Finding& f) {
+  if (!f.evidence.empty()) {
+    out << "\n    Evidence:\n";
+    for (const auto& e : f.evidence) TextLine(out, e, true);
+  }
+  if (!f.against.empty()) {
+    out << "\n    Against:\n";
+    for (const auto& e : f.against) TextLine(out, e, false);
+  }
+  if (!f.remediation.empty()) {
+    out << "\n    Fix (" << CleanText(f.deployment, false) << "):\n";
+    IndentBlock(out, CleanText(f.remediation, true), "      ");
+  }
+}
+
+// Alternatives, one paragraph each: what it found, why it lost, one line
+// for and one against, and for those not reported what would settle them.
+void TextAlternatives(std::ostringstream& out, const std::vector<Alternative>& alternatives) {
+  auto clean = [](std::string_view s) { return CleanText(s, false); };
+  if (alternatives.empty()) {
+    out << "      No other cause was considered.\n";
+    return;
+  }
+  for (const Alternative& a : alternatives) {
+    out << "      - " << clean(a.cause);
+    if (a.found) {
+      out << " (confidence " << Confidence(a.confidence);
+      if (!a.surface.empty()) out << ", surface " << clean(a.surface);
+      out << ")";
+    }
+    out << ": " << clean(a.status) << "\n";
+    WrapBlock(out, clean(a.reason), "          ", 92);
+    auto first = [&](const char* label, const std::vector<EvidenceLine>& lines) {
+      if (lines.empty()) return;
+      const EvidenceLine& e = lines.front();
+      out << "          " << label << clean(e.path) << ":" << e.line;
+      if (lines.size() > 1) out << " (and " << lines.size() - 1 << " more)";
+      out << "\n            " << clean(e.text) << "\n";
+    };
+    first("for:     ", a.evidence);
+    first("against: ", a.against);
+    if (a.status != "reported" && !a.collect.empty()) {
+      out << "          would change the verdict:\n";
+      WrapBlock(out, clean(a.collect), "            ", 90);
+    }
+  }
+}
+
+void TextRisks(std::ostringstream& out, const std::vector<Finding>& risks) {
+  if (risks.empty()) return;
+  auto clean = [](std::string_view s) { return CleanText(s, false); };
+  out << "\nRisks: nothing has failed because of these yet, but the logs show a state that breaks "
+         "later.\n\n";
+  int n = 0;
+  for (const Finding& r : risks) {
+    out << "[R" << ++n << "] " << clean(r.cause);
+    if (!r.surface.empty()) out << "  (surface " << clean(r.surface) << ")";
+    out << "\n    " << clean(r.title) << "\n\n";
+    WrapBlock(out, CleanText(r.summary, true), "    ", 96);
+    TextBody(out, r);
+    out << "\n";
+  }
+}
+
+std::string RenderText(const Verdict& verdict, const RunSummary& run, bool explain) {
   auto clean = [](std::string_view s) { return CleanText(s, false); };
   std::ostringstream out;
   for (const std::string& e : run.stats.errors) out << "error: " << clean(e) << "\n";
@@ -789,12 +1017,17 @@ std::string RenderText(const std::vector<Finding>& findings, const RunSummary& r
   if (run.stats.capped_lines) out << "; " << run.stats.capped_lines << " over-long lines cut";
   if (run.stats.bad_records) out << "; " << run.stats.bad_records << " lines with bad bytes";
   out << "\n\n";
-  if (findings.empty()) {
+  if (verdict.findings.empty()) {
     out << kNoFinding << "\n";
+    if (explain) {
+      out << "\n    Causes considered:\n";
+      TextAlternatives(out, verdict.considered);
+    }
+    TextRisks(out, verdict.risks);
     return out.str();
   }
   int n = 0;
-  for (const Finding& f : findings) {
+  for (const Finding& f : verdict.findings) {
     out << "[" << ++n << "] " << clean(f.cause) << "  (confidence " << Confidence(f.confidence);
     if (!f.surface.empty()) out << ", surface " << clean(f.surface);
     out << ")\n";
@@ -804,26 +1037,14 @@ std::string RenderText(const std::vector<Finding>& findings, const RunSummary& r
     }
     out << "\n";
     WrapBlock(out, CleanText(f.summary, true), "    ", 96);
-    if (!f.evidence.empty()) {
-      out << "\n    Evidence:\n";
-      for (const auto& e : f.evidence) {
-        out << "      " << clean(e.role) << "  " << clean(e.path) << ":" << e.line << "  "
-            << FormatTime(e) << "  " << clean(Process(e)) << "\n        " << clean(e.text) << "\n";
-      }
-    }
-    if (!f.against.empty()) {
-      out << "\n    Against:\n";
-      for (const auto& e : f.against) {
-        out << "      " << clean(e.path) << ":" << e.line << "  " << FormatTime(e) << "  "
-            << clean(Process(e)) << "\n        " << clean(e.text) << "\n";
-      }
-    }
-    if (!f.remediation.empty()) {
-      out << "\n    Fix (" << clean(f.deployment) << "):\n";
-      IndentBlock(out, CleanText(f.remediation, true), "      ");
+    TextBody(out, f);
+    if (explain) {
+      out << "\n    Alternatives considered:\n";
+      TextAlternatives(out, f.alternatives);
     }
     out << "\n";
   }
+  TextRisks(out, verdict.risks);
   return out.str();
 }
 
@@ -889,21 +1110,27 @@ std::string TicketTitle(const Finding& f) {
   return title;
 }
 
-std::string RenderReport(const std::vector<Finding>& in, const RunSummary& in_run,
+std::string RenderReport(const std::vector<Finding>& findings, const RunSummary& run,
                          const ReportOptions& options) {
-  const std::vector<Finding> findings = Redacted(in, options.redactor);
+  return RenderReport(Verdict{findings, {}, {}}, run, options);
+}
+
+std::string RenderReport(const Verdict& in, const RunSummary& in_run,
+                         const ReportOptions& options) {
+  const Verdict verdict = Redacted(in, options.redactor);
   const RunSummary run = Redacted(in_run, options.redactor);
   switch (options.format) {
     case ReportFormat::kText:
-      return RenderText(findings, run);
+      return RenderText(verdict, run, options.explain);
     case ReportFormat::kJson:
-      return RenderJson(findings, run);
+      return RenderJson(verdict, run, options.explain);
     case ReportFormat::kMarkdown:
-      return RenderMarkdownReport(findings, run);
+      return RenderMarkdownReport(verdict, run, options.explain);
     case ReportFormat::kGithub:
     case ReportFormat::kJira: {
+      // Issue payloads are for findings: a risk is not an incident.
       std::string out;
-      for (const Finding& f : findings) {
+      for (const Finding& f : verdict.findings) {
         out += Dump(options.format == ReportFormat::kGithub ? GithubIssue(f, options)
                                                             : JiraIssue(f, options),
                     -1) +
@@ -929,13 +1156,13 @@ std::vector<Ticket> RenderTickets(const std::vector<Finding>& in, const RunSumma
     t.title = TicketTitle(f);
     switch (options.format) {
       case ReportFormat::kText:
-        t.body = RenderText({f}, run);
+        t.body = RenderText(Verdict{{f}, {}, {}}, run, options.explain);
         break;
       case ReportFormat::kJson:
-        t.body = RenderJson({f}, run);
+        t.body = RenderJson(Verdict{{f}, {}, {}}, run, options.explain, /*ticket=*/true);
         break;
       case ReportFormat::kMarkdown:
-        t.body = MdTicket(f);
+        t.body = MdTicket(f, options.explain);
         break;
       case ReportFormat::kGithub:
         t.body = Dump(GithubIssue(f, options), 2) + "\n";

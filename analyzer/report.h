@@ -11,14 +11,19 @@
 //                  "summary", "evidence": [{"role", "path", "line", "time",
 //                  "time_quality", "kind", "component", "host", "pid",
 //                  "text"}], "against": [...], "remediation", "deployment",
-//                  "fingerprint", "facts": {...}}]}
+//                  "fingerprint", "facts": {...}}],
+//                "risks": [...], "considered": [...]}
 //             Findings appear most likely first. Fields are only ever added.
-//             A ticket is the same document with its one finding.
+//             "risks" (findings without confidence) appears only when there
+//             are some; "considered" and each finding's "alternatives" only
+//             with ReportOptions::explain. A ticket is the same document
+//             with its one finding (never a risk).
 //   markdown  an incident note: cause, confidence, surface, summary, an
 //             evidence table with each line in a code block, what argues
 //             against, the fix as steps, facts.
 //   github    the body of GitHub's create-issue API: {title, body, labels},
-//             body being the Markdown note.
+//             body being the Markdown note. Findings only: a risk is not
+//             an incident, so it never becomes an issue payload or ticket.
 //   jira      the body of Jira's create-issue API (REST v3):
 //             {"fields": {project.key, summary, issuetype.name, labels,
 //             description}}, description in Atlassian Document Format.
@@ -93,6 +98,10 @@ struct ReportOptions {
   // jira: the issue type name (fields.issuetype.name). Default: "Task" (every Jira project type has
   // it).
   std::string jira_issue_type = "Task";
+  // Show each finding's alternatives (and, in a whole report, what every
+  // cause came to): `--explain`. Default: false, and the output is then
+  // byte-identical to a build without explanations.
+  bool explain = false;
 };
 
 // One finding rendered for a sink.
@@ -105,9 +114,15 @@ struct Ticket {
   std::string body;   // The finding in options.format.
 };
 
-// The whole report for stdout: text, JSON, a Markdown note of every finding,
-// or (github, jira) one issue payload per finding, one per line (JSON
-// Lines). REQUIRES: options.jira_project is set for jira.
+// The whole report for stdout: text, JSON, a Markdown note of every finding
+// followed by the risks, or (github, jira) one issue payload per finding,
+// one per line (JSON Lines; risks are left out). With options.explain, the
+// alternatives of each finding and verdict.considered.
+// REQUIRES: options.jira_project is set for jira.
+std::string RenderReport(const Verdict& verdict, const RunSummary& run,
+                         const ReportOptions& options);
+
+// RenderReport of findings alone (no risks, nothing considered).
 std::string RenderReport(const std::vector<Finding>& findings, const RunSummary& run,
                          const ReportOptions& options);
 

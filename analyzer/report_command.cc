@@ -38,20 +38,36 @@ Status CheckOutputOptions(const OutputOptions& options) {
   return Status::OK();
 }
 
-int EmitFindings(const std::vector<Finding>& all, const RunSummary& run,
+int EmitFindings(const std::vector<Finding>& findings, const RunSummary& run,
                  const OutputOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<Finding> findings;
-  std::copy_if(all.begin(), all.end(), std::back_inserter(findings),
-               [&](const Finding& f) { return options.cause.empty() || f.cause == options.cause; });
+  return EmitVerdict(Verdict{findings, {}, {}}, run, options, out, err);
+}
+
+int EmitVerdict(const Verdict& all, const RunSummary& run, const OutputOptions& options,
+                std::ostream& out, std::ostream& err) {
+  Verdict verdict;
+  auto shown = [&](const Finding& f) { return options.cause.empty() || f.cause == options.cause; };
+  std::copy_if(all.findings.begin(), all.findings.end(), std::back_inserter(verdict.findings),
+               shown);
+  std::copy_if(all.risks.begin(), all.risks.end(), std::back_inserter(verdict.risks), shown);
+  verdict.considered = all.considered;
+  const std::vector<Finding>& findings = verdict.findings;
   if (options.to_dir.empty() && options.post.url.empty()) {
-    out << RenderReport(findings, run, options.report);
+    out << RenderReport(verdict, run, options.report);
     return kExitOk;
   }
+  // A risk is not an incident: tickets are for findings. Say it was seen.
+  auto note_risks = [&] {
+    for (const Finding& r : verdict.risks) {
+      out << "etiolog: risk (not a ticket): " << r.cause << ": " << r.title << "\n";
+    }
+  };
   const std::vector<Ticket> tickets = RenderTickets(findings, run, options.report);
   if (!options.post.url.empty()) {
     HttpSinkResult r = PostTickets(tickets, options.post, out, err);
     out << "etiolog: posted " << r.posted << " of " << tickets.size() << " finding(s) to "
         << UrlForMessages(options.post.url) << "\n";
+    note_risks();
     return r.failed > 0 ? kExitDelivery : kExitOk;
   }
   DirSinkOptions dir_options;
@@ -73,6 +89,7 @@ int EmitFindings(const std::vector<Finding>& all, const RunSummary& run,
   out << "etiolog: " << options.to_dir << ": " << counts["new"] << " new, " << counts["updated"]
       << " updated, " << counts["reopened"] << " reopened, " << counts["unchanged"]
       << " unchanged, " << counts["resolved"] << " resolved, " << counts["pruned"] << " pruned\n";
+  note_risks();
   return r->errors.empty() ? kExitOk : kExitDelivery;
 }
 
@@ -90,10 +107,10 @@ int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostre
     return kExitFatal;
   }
   std::string run_json;
-  Result<std::vector<Finding>> findings = LoadFindings(**store, &run_json);
-  if (!findings.ok()) {
-    err << "etiolog report: " << options.db_path << ": " << findings.status().message();
-    if (findings.status().code() == Status::Code::kNotFound) {
+  Result<Verdict> verdict = LoadVerdict(**store, &run_json);
+  if (!verdict.ok()) {
+    err << "etiolog report: " << options.db_path << ": " << verdict.status().message();
+    if (verdict.status().code() == Status::Code::kNotFound) {
       err << " (write one with: etiolog analyze --db " << options.db_path << " PATH...)";
     }
     err << "\n";
@@ -104,13 +121,35 @@ int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostre
     err << "etiolog report: " << options.db_path << ": " << run.status().message() << "\n";
     return kExitFatal;
   }
-  findings->erase(
-      std::remove_if(findings->begin(), findings->end(),
+  std::vector<Finding>& findings = verdict->findings;
+  findings.erase(
+      std::remove_if(findings.begin(), findings.end(),
                      [&](const Finding& f) { return f.confidence < options.min_confidence; }),
-      findings->end());
+      findings.end());
+  if (options.explain) {
+    // The store keeps findings, not what was considered: run the causes again
+    // on its events and take the alternatives of the findings it kept.
+    DiagnoseOptions dopt;
+    dopt.min_confidence = options.min_confidence;
+    dopt.explain = true;
+    Diagnoser diagnoser(loaded.packs.causes, dopt);
+    Result<Verdict> again = diagnoser.Run(**store);
+    if (!again.ok()) {
+      err << "etiolog report: " << again.status().message() << "\n";
+      return again.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFatal;
+    }
+    std::map<std::string, std::vector<Alternative>> by_fingerprint;
+    for (Finding& f : again->findings) by_fingerprint[f.fingerprint] = std::move(f.alternatives);
+    for (Finding& f : findings) {
+      auto it = by_fingerprint.find(f.fingerprint);
+      if (it != by_fingerprint.end()) f.alternatives = it->second;
+    }
+    verdict->considered = std::move(again->considered);
+  }
   OutputOptions output = options.output;
   output.report.redactor = loaded.matcher.get();
-  return EmitFindings(*findings, *run, output, out, err);
+  output.report.explain = options.explain;
+  return EmitVerdict(*verdict, *run, output, out, err);
 }
 
 }  // namespace etiolog::analyzer

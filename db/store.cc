@@ -292,6 +292,11 @@ ALTER TABLE instances ADD COLUMN workload TEXT NOT NULL DEFAULT '';
 ALTER TABLE instances ADD COLUMN template_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE rollouts ADD COLUMN revision_event_id INTEGER;
 )sql",
+    // 6: risks (pack causes with `risk: true`) are kept beside the findings,
+    // told apart by kind, so `etiolog report` shows them too.
+    R"sql(
+ALTER TABLE findings ADD COLUMN kind TEXT NOT NULL DEFAULT 'finding';
+)sql",
 };
 
 using internal::SqlError;
@@ -618,7 +623,8 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::s
   if (st.ok()) {
     st = internal::Prepare(db_,
                            "INSERT INTO findings(rank, fingerprint, cause, surface, confidence, "
-                           "title, summary, remediation, deployment) VALUES(?,?,?,?,?,?,?,?,?)",
+                           "title, summary, remediation, deployment, kind) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?)",
                            "prepare finding insert", &f);
   }
   if (st.ok()) {
@@ -658,6 +664,7 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::s
     BindText(s, 7, r.summary);
     BindText(s, 8, r.remediation);
     BindText(s, 9, r.deployment);
+    BindText(s, 10, r.risk ? "risk" : "finding");
     st = internal::StepDone(db_, s, "insert finding");
     if (!st.ok()) return fail(st);
     const int64_t id = sqlite3_last_insert_rowid(db_);
@@ -696,7 +703,7 @@ Result<Diagnosis> Store::LoadFindings() const {
   out.run = ValueToString(d->rows[0][0]);
   Result<Table> f = Query(
       "SELECT id, fingerprint, cause, surface, confidence, title, summary, remediation, "
-      "deployment FROM findings ORDER BY rank",
+      "deployment, kind FROM findings ORDER BY rank",
       {}, "load findings");
   if (!f.ok()) return f.status();
   for (const auto& row : f->rows) {
@@ -713,6 +720,7 @@ Result<Diagnosis> Store::LoadFindings() const {
     r.summary = ValueToString(row[6]);
     r.remediation = ValueToString(row[7]);
     r.deployment = ValueToString(row[8]);
+    r.risk = ValueToString(row[9]) == "risk";
     Result<Table> facts =
         Query("SELECT name, value FROM finding_facts WHERE finding_id = :id ORDER BY seq, name",
               {{"id", id}}, "load finding facts");
@@ -732,12 +740,30 @@ Result<Diagnosis> Store::LoadFindings() const {
   return out;
 }
 
-Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Value>& params,
-                           std::string_view context, size_t max_rows) const {
+namespace {
+
+// Prepares sql as one read-only statement. Returns InvalidArgument with
+// SQLite's message, and where in the SQL it points (when it does), prefixed
+// by context.
+Status PrepareReadOnly(sqlite3* db, std::string_view sql, std::string_view context, Stmt* out) {
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
-    return Status::InvalidArgument(std::string(context) + ": " + sqlite3_errmsg(db_));
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
+    std::string message = std::string(context) + ": " + sqlite3_errmsg(db);
+    const int offset = sqlite3_error_offset(db);
+    if (offset >= 0 && static_cast<size_t>(offset) <= sql.size()) {
+      int line = 1, column = 1;
+      for (size_t i = 0; i < static_cast<size_t>(offset); ++i) {
+        if (sql[i] == '\n') {
+          ++line;
+          column = 1;
+        } else {
+          ++column;
+        }
+      }
+      message += " (SQL line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
+    }
+    return Status::InvalidArgument(message);
   }
   Stmt s(raw);
   if (s == nullptr) return Status::InvalidArgument(std::string(context) + ": empty SQL");
@@ -749,6 +775,30 @@ Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Val
   if (!sqlite3_stmt_readonly(s.get())) {
     return Status::InvalidArgument(std::string(context) + ": SQL must not modify the store");
   }
+  *out = std::move(s);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<QueryShape> Store::Describe(std::string_view sql, std::string_view context) const {
+  Stmt s;
+  ETIOLOG_RETURN_IF_ERROR(PrepareReadOnly(db_, sql, context, &s));
+  QueryShape shape;
+  const int ncols = sqlite3_column_count(s.get());
+  for (int c = 0; c < ncols; ++c) shape.columns.emplace_back(sqlite3_column_name(s.get(), c));
+  const int nparams = sqlite3_bind_parameter_count(s.get());
+  for (int i = 1; i <= nparams; ++i) {
+    const char* name = sqlite3_bind_parameter_name(s.get(), i);
+    if (name != nullptr) shape.parameters.emplace_back(name + 1);  // Skip ':', '@' or '$'.
+  }
+  return shape;
+}
+
+Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Value>& params,
+                           std::string_view context, size_t max_rows) const {
+  Stmt s;
+  ETIOLOG_RETURN_IF_ERROR(PrepareReadOnly(db_, sql, context, &s));
   const int nparams = sqlite3_bind_parameter_count(s.get());
   for (int i = 1; i <= nparams; ++i) {
     const char* name = sqlite3_bind_parameter_name(s.get(), i);

@@ -95,6 +95,13 @@ struct Table {
   std::vector<std::vector<Value>> rows;
 };
 
+// What a query returns and takes, known without running it.
+struct QueryShape {
+  std::vector<std::string> columns;     // Result column names, in order.
+  std::vector<std::string> parameters;  // Named parameters, without their ':'
+                                        // ('@', '$'), in order of first use.
+};
+
 // A finding to keep in the store (tables findings, finding_facts,
 // finding_evidence).
 struct FindingRecord {
@@ -109,6 +116,9 @@ struct FindingRecord {
   std::vector<std::pair<std::string, std::string>> facts;
   // Cited events in report order: event id and role.
   std::vector<std::pair<int64_t, std::string>> evidence;
+  // A risk (column findings.kind 'risk'), not a finding: nothing failed
+  // yet. Its confidence is meaningless (0).
+  bool risk = false;
 };
 
 // The latest diagnosis, as ReplaceFindings() kept it.
@@ -116,8 +126,9 @@ struct Diagnosis {
   // The text saved with the findings (the analyzer keeps its run summary
   // there, as JSON); "" for a diagnosis saved before schema 3.
   std::string run;
-  std::vector<FindingRecord> findings;  // In rank order, most likely first;
-                                        // facts and evidence in saved order.
+  std::vector<FindingRecord> findings;  // In rank order, most likely first
+                                        // (risks after the findings); facts
+                                        // and evidence in saved order.
 };
 
 namespace internal {
@@ -206,6 +217,13 @@ class Store {
   // is invalid or would write.
   Result<Table> Query(std::string_view sql, const std::map<std::string, Value>& params,
                       std::string_view context = "query", size_t max_rows = 0) const;
+
+  // Prepares sql as Query() would, without running it, and returns its
+  // result columns and parameter names. Returns InvalidArgument (prefixed by
+  // context, with SQLite's message and, when SQLite names one, the SQL line
+  // and column) if the SQL does not prepare against this store's schema, is
+  // not one statement, or would write.
+  Result<QueryShape> Describe(std::string_view sql, std::string_view context = "query") const;
 
   // Replaces the stored findings by findings, in rank order (first = most
   // likely), atomically, with run (opaque text describing the run that

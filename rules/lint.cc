@@ -131,4 +131,89 @@ std::vector<LintWarning> LintRules(const Matcher& matcher, const std::vector<Kin
   return out;
 }
 
+namespace {
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> ClosestNames(const std::string& name,
+                                      const std::vector<std::string>& known, size_t max) {
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const std::string& k : known) {
+    const size_t d = EditDistance(name, k);
+    const bool contains =
+        !name.empty() && (k.find(name) != std::string::npos || name.find(k) != std::string::npos);
+    if (d <= std::max<size_t>(2, k.size() / 3) || contains) scored.emplace_back(d, k);
+  }
+  std::sort(scored.begin(), scored.end());
+  scored.erase(std::unique(scored.begin(), scored.end()), scored.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < scored.size() && i < max; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+std::vector<CauseLintIssue> LintCauses(const std::vector<Cause>& causes,
+                                       const std::vector<std::string>& known_causes) {
+  std::vector<CauseLintIssue> out;
+  std::set<std::string> known(known_causes.begin(), known_causes.end());
+  for (const Cause& c : causes) known.insert(c.id);
+  const std::vector<std::string> names(known.begin(), known.end());
+  auto unknown = [&](const std::string& name) {
+    std::string hint;
+    for (const std::string& k : ClosestNames(name, names)) {
+      hint += (hint.empty() ? " (did you mean " : " or ") + k;
+    }
+    if (!hint.empty()) hint += "?)";
+    return "'" + name + "', which is not a loaded cause" + hint;
+  };
+  for (const Cause& c : causes) {
+    auto issue = [&](const Location& at, std::string message, bool error) {
+      out.push_back({at.ToString(), c.id, std::move(message), error});
+    };
+    for (size_t i = 0; i < c.suppressed_by.size(); ++i) {
+      const std::string& other = c.suppressed_by[i];
+      const Location& at = i < c.suppressed_by_where.size() ? c.suppressed_by_where[i] : c.where;
+      if (other == c.id) {
+        issue(at, "suppressed_by names the cause itself", true);
+      } else if (known.count(other) == 0) {
+        issue(at, "suppressed_by names " + unknown(other) + ": it never suppresses anything", true);
+      }
+    }
+    for (const auto* list : {&c.examples, &c.counter_examples}) {
+      for (const CauseExample& ex : *list) {
+        if (!ex.cause.empty() && known.count(ex.cause) == 0) {
+          issue(ex.where, "example expects cause " + unknown(ex.cause), true);
+        }
+      }
+    }
+    if (c.examples.empty()) {
+      issue(c.where, "cause has no examples (logs that must produce it)", false);
+    }
+    if (c.counter_examples.empty()) {
+      issue(c.where, "cause has no counter-examples (look-alike logs that must not produce it)",
+            false);
+    }
+    if (c.meaning.empty()) issue(c.where, "cause has no 'meaning' (etiolog explain)", false);
+    if (c.looks_for.empty()) issue(c.where, "cause has no 'looks_for' (etiolog explain)", false);
+    if (c.collect.empty()) {
+      issue(c.where, "cause has no 'collect' (what to gather when it is in doubt)", false);
+    }
+  }
+  return out;
+}
+
 }  // namespace etiolog::rules

@@ -333,17 +333,77 @@ class PackParser {
     return Status::OK();
   }
 
+  // A cause's examples: maps with `log` (one file, "example.log") and/or
+  // `files` (file name -> text), and optionally `name`, `cause`, `surface`
+  // and `min_confidence`.
+  Status ParseCauseExamples(const YAML::Node& n, const char* key,
+                            std::vector<CauseExample>* out) const {
+    if (!n) return Status::OK();
+    if (!n.IsSequence()) return Error(n, std::string("'") + key + "' must be a list");
+    for (const auto& item : n) {
+      if (!item.IsMap()) {
+        return Error(item, std::string("items of '") + key +
+                               "' must be maps with 'log' or 'files' (and optionally 'name', "
+                               "'cause', 'surface', 'min_confidence')");
+      }
+      ETIOLOG_RETURN_IF_ERROR(CheckKeys(
+          item, {"name", "log", "files", "cause", "surface", "min_confidence"}, "cause example"));
+      CauseExample ex;
+      ex.where = At(item);
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "name", &ex.name, false));
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "cause", &ex.cause, false));
+      ETIOLOG_RETURN_IF_ERROR(Scalar(item, "surface", &ex.surface, false));
+      if (YAML::Node log = item["log"]) {
+        if (!log.IsScalar()) return Error(log, "'log' must be a string (the lines of a log)");
+        ex.files.emplace_back("example.log", log.Scalar());
+      }
+      ETIOLOG_RETURN_IF_ERROR(StringMap(item["files"], "files", &ex.files));
+      if (ex.files.empty()) return Error(item, "a cause example needs 'log' or 'files'");
+      for (size_t i = 0; i < ex.files.size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (ex.files[i].first == ex.files[j].first) {
+            return Error(item, "two files of this example are named '" + ex.files[i].first + "'");
+          }
+        }
+        if (ex.files[i].first.empty()) return Error(item, "a file name must not be empty");
+      }
+      if (YAML::Node mc = item["min_confidence"]) {
+        try {
+          ex.min_confidence = mc.as<double>();
+        } catch (const YAML::Exception&) {
+          return Error(mc, "'min_confidence' must be a number from 0 to 1");
+        }
+        if (!(ex.min_confidence >= 0 && ex.min_confidence <= 1)) {
+          return Error(mc, "'min_confidence' must be a number from 0 to 1");
+        }
+      }
+      out->push_back(std::move(ex));
+    }
+    return Status::OK();
+  }
+
   Status ParseCause(const YAML::Node& n, Cause* c) const {
     if (!n.IsMap()) return Error(n, "a cause must be a map");
     c->where = At(n);
     ETIOLOG_RETURN_IF_ERROR(CheckKeys(
-        n, {"id", "title", "detect", "evidence", "summary", "remediation", "suppressed_by"},
+        n,
+        {"id", "title", "risk", "detect", "evidence", "summary", "remediation", "suppressed_by",
+         "meaning", "looks_for", "collect", "examples", "counter_examples"},
         "cause"));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "id", &c->id, true));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "title", &c->title, true));
+    ETIOLOG_RETURN_IF_ERROR(Bool(n, "risk", &c->risk));
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "detect", &c->detect, true));
+    c->detect_where = At(n["detect"]);
     ETIOLOG_RETURN_IF_ERROR(Scalar(n, "summary", &c->summary, true));
-    ETIOLOG_RETURN_IF_ERROR(ScalarList(n, "suppressed_by", &c->suppressed_by, nullptr));
+    ETIOLOG_RETURN_IF_ERROR(
+        ScalarList(n, "suppressed_by", &c->suppressed_by, &c->suppressed_by_where));
+    ETIOLOG_RETURN_IF_ERROR(Scalar(n, "meaning", &c->meaning, false));
+    ETIOLOG_RETURN_IF_ERROR(Scalar(n, "looks_for", &c->looks_for, false));
+    ETIOLOG_RETURN_IF_ERROR(Scalar(n, "collect", &c->collect, false));
+    ETIOLOG_RETURN_IF_ERROR(ParseCauseExamples(n["examples"], "examples", &c->examples));
+    ETIOLOG_RETURN_IF_ERROR(
+        ParseCauseExamples(n["counter_examples"], "counter_examples", &c->counter_examples));
     YAML::Node rem = n["remediation"];
     if (!rem) return Error(n, "cause '" + c->id + "' has no 'remediation'");
     if (rem.IsScalar()) {
@@ -802,6 +862,7 @@ void EmitCause(YAML::Emitter& out, const Cause& c) {
   };
   field("id", c.id);
   field("title", c.title);
+  if (c.risk) out << YAML::Key << "risk" << YAML::Value << "true";
   field("detect", c.detect);
   if (!c.evidence.empty()) {
     out << YAML::Key << "evidence" << YAML::Value << YAML::BeginSeq;
@@ -820,6 +881,28 @@ void EmitCause(YAML::Emitter& out, const Cause& c) {
   if (!c.suppressed_by.empty()) {
     out << YAML::Key << "suppressed_by" << YAML::Value;
     EmitStringList(out, c.suppressed_by);
+  }
+  if (!c.meaning.empty()) field("meaning", c.meaning);
+  if (!c.looks_for.empty()) field("looks_for", c.looks_for);
+  if (!c.collect.empty()) field("collect", c.collect);
+  for (const auto* list : {&c.examples, &c.counter_examples}) {
+    if (list->empty()) continue;
+    out << YAML::Key << (list == &c.examples ? "examples" : "counter_examples") << YAML::Value
+        << YAML::BeginSeq;
+    for (const CauseExample& ex : *list) {
+      out << YAML::BeginMap;
+      if (!ex.name.empty()) field("name", ex.name);
+      if (!ex.cause.empty()) field("cause", ex.cause);
+      if (!ex.surface.empty()) field("surface", ex.surface);
+      if (ex.min_confidence != 0) {
+        out << YAML::Key << "min_confidence" << YAML::Value << YAML::Precision(17)
+            << ex.min_confidence;
+      }
+      out << YAML::Key << "files" << YAML::Value;
+      EmitStringMap(out, ex.files);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
   }
   out << YAML::EndMap;
 }

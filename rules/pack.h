@@ -129,20 +129,55 @@ struct EvidenceQuery {
   Location where;
 };
 
+// Logs a cause's `examples` must produce a finding from (or its
+// `counter_examples` must not), run through the whole pipeline: every
+// loaded rule, a fresh store, every loaded cause. Running them is the
+// analyzer's job (rules knows no store); the loader only parses them.
+struct CauseExample {
+  std::string name;  // Optional; names the example in test output.
+  // The log files, in order: (file name, text). The file name is the
+  // source's path, so it can carry what a path says (a Kubernetes pod log
+  // name, a component). `log:` is the file "example.log".
+  KeyValues files;
+  std::string cause;    // The cause expected (or not); "" = the enclosing one.
+  std::string surface;  // Only a finding on this surface counts; "" = any.
+  // Only a finding at least this likely counts (findings only: a risk has
+  // no confidence). An example needs such a finding; a counter-example
+  // must produce none. Default: 0, any finding.
+  double min_confidence = 0;
+  Location where;
+};
+
 struct Cause {
   std::string id;  // Stable identifier reported as `cause`.
   std::string title;
+  // A risk, not a cause: nothing failed yet, but the logs show a state that
+  // breaks later (a setting left to a per-process default). Its rows are
+  // reported apart from findings, without a confidence. Default: false.
+  bool risk = false;
   // SQL run against the store; each row is one finding. Columns:
-  // `confidence` (0..1) and `surface` are required; every column is a fact
-  // available to templates as {name} and to evidence SQL as :name.
+  // `confidence` (0..1, not needed for a risk) and `surface` are required;
+  // every column is a fact available to templates as {name} and to
+  // evidence SQL as :name.
   std::string detect;
+  Location detect_where;  // Of the detect value.
   std::vector<EvidenceQuery> evidence;
   std::string summary;  // Template with {fact} placeholders.
   // Fix, by deployment ("default", "docker-compose", "kubernetes",
   // "systemd"); templates like summary.
   KeyValues remediation;
-  // Causes whose findings on the same surface make this one redundant.
+  // Causes whose findings on the same surface make this one redundant. A
+  // risk is dropped when any of them is reported on its surface (on any
+  // surface if the risk has none).
   std::vector<std::string> suppressed_by;
+  std::vector<Location> suppressed_by_where;  // Of each name.
+  // For people (`etiolog explain`, `analyze --explain`); plain text, "" if
+  // the pack gives none:
+  std::string meaning;                 // What it means when this cause is reported.
+  std::string looks_for;               // The evidence it looks for, and what argues against it.
+  std::string collect;                 // The logs or command output that would settle it.
+  std::vector<CauseExample> examples;  // Must produce the finding.
+  std::vector<CauseExample> counter_examples;  // Must not.
   Location where;
 };
 

@@ -406,6 +406,7 @@ ALTER TABLE instances DROP COLUMN dump_name;
 ALTER TABLE instances DROP COLUMN workload;
 ALTER TABLE instances DROP COLUMN template_hash;
 ALTER TABLE rollouts DROP COLUMN revision_event_id;
+ALTER TABLE findings DROP COLUMN kind;
 PRAGMA user_version = 4;
 )sql";
     char* err = nullptr;
@@ -416,8 +417,7 @@ PRAGMA user_version = 4;
   ASSERT_OK(s);
   auto v = (*s)->Query("PRAGMA user_version", {});
   ASSERT_OK(v);
-  EXPECT_EQ(std::get<int64_t>(v->rows[0][0]), 5);
-  EXPECT_EQ(Store::SchemaVersion(), 5);
+  EXPECT_EQ(std::get<int64_t>(v->rows[0][0]), Store::SchemaVersion());
   ASSERT_OK((*s)->BuildTimeline());
   auto t = (*s)->Query(
       "SELECT (SELECT count(*) FROM instances), (SELECT workload FROM instances), "

@@ -96,6 +96,45 @@ TEST_F(StoreFindingsTest, AnEmptyDiagnosisIsOneAndReplacesTheLast) {
   EXPECT_TRUE(d->findings.empty());
 }
 
+TEST_F(StoreFindingsTest, RisksAreKeptApartFromFindings) {
+  FindingRecord risk = Record("rrr");
+  risk.cause = "jwt_secret_unset";
+  risk.confidence = 0;
+  risk.risk = true;
+  ASSERT_OK(store_->ReplaceFindings({Record("aaa"), risk}, "run"));
+  Result<Diagnosis> d = store_->LoadFindings();
+  ASSERT_OK(d);
+  ASSERT_EQ(d->findings.size(), 2u);
+  EXPECT_FALSE(d->findings[0].risk);
+  EXPECT_TRUE(d->findings[1].risk);
+  EXPECT_EQ(d->findings[1].cause, "jwt_secret_unset");
+  auto kinds = store_->Query("SELECT kind FROM findings ORDER BY rank", {});
+  ASSERT_OK(kinds);
+  ASSERT_EQ(kinds->rows.size(), 2u);
+  EXPECT_EQ(ValueToString(kinds->rows[0][0]), "finding");
+  EXPECT_EQ(ValueToString(kinds->rows[1][0]), "risk");
+}
+
+TEST_F(StoreFindingsTest, DescribeGivesColumnsAndParametersWithoutRunning) {
+  Result<QueryShape> q = store_->Describe(
+      "SELECT id AS a, kind, :x AS b FROM events WHERE line > :y AND :x IS NOT NULL");
+  ASSERT_OK(q);
+  EXPECT_EQ(q->columns, (std::vector<std::string>{"a", "kind", "b"}));
+  EXPECT_EQ(q->parameters, (std::vector<std::string>{"x", "y"}));
+}
+
+TEST_F(StoreFindingsTest, DescribeRefusesWhatQueryRefusesAndSaysWhere) {
+  Result<QueryShape> bad = store_->Describe("SELECT id\nFROM events\nWHERE nope = 1", "detect");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("detect: no such column: nope"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("SQL line 3"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(store_->Describe("DELETE FROM events").ok());
+  EXPECT_FALSE(store_->Describe("SELECT 1; SELECT 2").ok());
+  EXPECT_FALSE(store_->Describe("   ").ok());
+}
+
 TEST(StoreFindingsOpen, MissingFileIsNotFoundWithoutCreate) {
   fs::path dir = fs::temp_directory_path() / ("etiolog_findings_" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -156,6 +195,7 @@ ALTER TABLE instances DROP COLUMN dump_name;
 ALTER TABLE instances DROP COLUMN workload;
 ALTER TABLE instances DROP COLUMN template_hash;
 ALTER TABLE rollouts DROP COLUMN revision_event_id;
+ALTER TABLE findings DROP COLUMN kind;
 PRAGMA user_version = 2;
 )sql";
     char* err = nullptr;
@@ -170,6 +210,7 @@ PRAGMA user_version = 2;
   ASSERT_EQ(d->findings.size(), 1u);
   EXPECT_EQ(d->findings[0].fingerprint, "abc");
   EXPECT_EQ(d->findings[0].facts.size(), 1u);
+  EXPECT_FALSE(d->findings[0].risk);  // Findings saved before risks existed.
   s->reset();
   fs::remove_all(dir);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Fuzzes the rule loader: ParsePack, FormatPack, Matcher::Create, the
-// self-test and lint. Invariants:
+// self-test and lint (rules and causes). Invariants:
 //  - no crash, hang or sanitizer report on any input;
 //  - a rejected pack's error starts with "<file>:<line>:<column>: ";
 //  - an accepted pack, re-serialised by FormatPack, parses again to an equal
@@ -79,6 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!Located(f.where + ": ", file)) Fail("unlocated self-test failure", f.where);
   }
   (void)etiolog::rules::LintRules(**matcher, pack->kinds);
+  for (const auto& issue : etiolog::rules::LintCauses(pack->causes, {})) {
+    if (!Located(issue.where + ": ", file)) Fail("unlocated cause lint issue", issue.where);
+  }
   // Loading the pack twice: every rule id collides, with both places named.
   etiolog::Result<etiolog::rules::PackSet> twice = etiolog::rules::MergePacks({*pack, *pack});
   // (Unless every rule may override, or is disabled by the second copy.)

@@ -146,5 +146,100 @@ TEST(Lint, BuiltinPackIsClean) {
   EXPECT_TRUE(set->warnings.empty());
 }
 
+std::vector<CauseLintIssue> LintCauseText(const char* yaml, std::vector<std::string> known = {}) {
+  Result<Pack> p = ParsePack(yaml, "c.yaml");
+  EXPECT_OK(p);
+  return p.ok() ? LintCauses(p->causes, known) : std::vector<CauseLintIssue>{};
+}
+
+std::string Issues(const std::vector<CauseLintIssue>& is) {
+  std::string out;
+  for (const auto& i : is) {
+    out += i.where + " " + (i.error ? "error " : "warning ") + i.cause + ": " + i.message + "\n";
+  }
+  return out;
+}
+
+const char kExplainedCause[] = R"yaml(pack: c
+causes:
+  - id: a
+    title: t
+    detect: SELECT 'ui' AS surface, 0.5 AS confidence
+    summary: s
+    remediation: r
+    meaning: m
+    looks_for: l
+    collect: c
+    examples: [{log: x}]
+    counter_examples: [{log: y}]
+)yaml";
+
+TEST(LintCauses, ACompleteCauseIsClean) {
+  auto is = LintCauseText(kExplainedCause);
+  EXPECT_TRUE(is.empty()) << Issues(is);
+}
+
+TEST(LintCauses, UnknownSuppressedByIsAnErrorAtItsName) {
+  std::string yaml = std::string(kExplainedCause) + "    suppressed_by: [a, per_proces_key, b]\n";
+  auto is = LintCauseText(yaml.c_str(), {"per_process_key", "b"});
+  ASSERT_EQ(is.size(), 2u) << Issues(is);
+  EXPECT_TRUE(is[0].error);
+  EXPECT_EQ(is[0].where, "c.yaml:13:21");
+  EXPECT_EQ(is[0].message, "suppressed_by names the cause itself");
+  EXPECT_TRUE(is[1].error);
+  EXPECT_EQ(is[1].where, "c.yaml:13:24");
+  EXPECT_EQ(is[1].message,
+            "suppressed_by names 'per_proces_key', which is not a loaded cause (did you mean "
+            "per_process_key?): it never suppresses anything");
+}
+
+TEST(LintCauses, ExampleNamingAnUnknownCauseIsAnError) {
+  std::string yaml = std::string(kExplainedCause) + "  - id: b\n    title: t\n    detect: x\n" +
+                     "    summary: s\n    remediation: r\n    meaning: m\n    looks_for: l\n" +
+                     "    collect: c\n    examples: [{log: x, cause: nope}]\n" +
+                     "    counter_examples: [{log: y, cause: a}]\n";
+  auto is = LintCauseText(yaml.c_str());
+  ASSERT_EQ(is.size(), 1u) << Issues(is);
+  EXPECT_TRUE(is[0].error);
+  EXPECT_EQ(is[0].cause, "b");
+  EXPECT_EQ(is[0].message, "example expects cause 'nope', which is not a loaded cause");
+}
+
+TEST(LintCauses, MissingExamplesAndTextsAreWarnings) {
+  auto is = LintCauseText(R"yaml(pack: c
+causes:
+  - id: bare
+    title: t
+    detect: SELECT 1
+    summary: s
+    remediation: r
+)yaml");
+  ASSERT_EQ(is.size(), 5u) << Issues(is);
+  for (const auto& i : is) {
+    EXPECT_FALSE(i.error) << i.message;
+    EXPECT_EQ(i.where, "c.yaml:3:5");
+  }
+  EXPECT_NE(Issues(is).find("no examples"), std::string::npos);
+  EXPECT_NE(Issues(is).find("no counter-examples"), std::string::npos);
+  EXPECT_NE(Issues(is).find("no 'meaning'"), std::string::npos);
+  EXPECT_NE(Issues(is).find("no 'looks_for'"), std::string::npos);
+  EXPECT_NE(Issues(is).find("no 'collect'"), std::string::npos);
+}
+
+TEST(ClosestNames, TyposAndPartsClosestFirst) {
+  const std::vector<std::string> known = {"per_process_key", "restart_regenerated_key",
+                                          "token_expired", "clock_skew"};
+  EXPECT_EQ(ClosestNames("per_proces_key", known), (std::vector<std::string>{"per_process_key"}));
+  EXPECT_EQ(ClosestNames("expired", known), (std::vector<std::string>{"token_expired"}));
+  EXPECT_TRUE(ClosestNames("frobnicate", known).empty());
+}
+
+TEST(LintCauses, TheBuiltinCausesAreClean) {
+  Result<PackSet> set = LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
+  ASSERT_OK(set);
+  auto is = LintCauses(set->causes, {});
+  EXPECT_TRUE(is.empty()) << Issues(is);
+}
+
 }  // namespace
 }  // namespace etiolog::rules

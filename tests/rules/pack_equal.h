@@ -31,9 +31,24 @@ inline bool SameRule(const Rule& a, const Rule& b) {
          SameExamples(a.counter_examples, b.counter_examples);
 }
 
+inline bool SameCauseExamples(const std::vector<CauseExample>& a,
+                              const std::vector<CauseExample>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].files != b[i].files || a[i].cause != b[i].cause ||
+        a[i].surface != b[i].surface || a[i].min_confidence != b[i].min_confidence) {
+      return false;
+    }
+  }
+  return true;
+}
+
 inline bool SameCause(const Cause& x, const Cause& y) {
-  if (x.id != y.id || x.title != y.title || x.detect != y.detect || x.summary != y.summary ||
-      x.remediation != y.remediation || x.suppressed_by != y.suppressed_by ||
+  if (x.id != y.id || x.title != y.title || x.risk != y.risk || x.detect != y.detect ||
+      x.summary != y.summary || x.remediation != y.remediation ||
+      x.suppressed_by != y.suppressed_by || x.meaning != y.meaning || x.looks_for != y.looks_for ||
+      x.collect != y.collect || !SameCauseExamples(x.examples, y.examples) ||
+      !SameCauseExamples(x.counter_examples, y.counter_examples) ||
       x.evidence.size() != y.evidence.size()) {
     return false;
   }

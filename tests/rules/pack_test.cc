@@ -551,6 +551,102 @@ rules:
   EXPECT_EQ(r.failures.size(), 3u);
 }
 
+const char kCausePack[] = R"yaml(pack: c
+causes:
+  - id: probe
+    title: A probe
+    risk: true
+    detect: SELECT '' AS surface
+    summary: s
+    remediation: r
+    suppressed_by: [other]
+    meaning: what it means
+    looks_for: what it looks for
+    collect: what to collect
+    examples:
+      - name: two files
+        surface: ui
+        min_confidence: 0.25
+        log: |
+          line one
+        files:
+          kubectl-logs/airflow-api-server-7d9f8b6c4-vx8pn.log: |
+            a
+            b
+      - files: {x.log: 'y'}
+        cause: other
+    counter_examples:
+      - log: 'nothing'
+)yaml";
+
+TEST(ParsePack, ReadsCauseRiskTextsAndExamples) {
+  Result<Pack> p = ParsePack(kCausePack, "c.yaml");
+  ASSERT_OK(p);
+  ASSERT_EQ(p->causes.size(), 1u);
+  const Cause& c = p->causes[0];
+  EXPECT_TRUE(c.risk);
+  EXPECT_EQ(c.meaning, "what it means");
+  EXPECT_EQ(c.looks_for, "what it looks for");
+  EXPECT_EQ(c.collect, "what to collect");
+  EXPECT_EQ(c.detect_where.ToString(), "c.yaml:6:13");
+  ASSERT_EQ(c.suppressed_by_where.size(), 1u);
+  EXPECT_EQ(c.suppressed_by_where[0].ToString(), "c.yaml:9:21");
+  ASSERT_EQ(c.examples.size(), 2u);
+  const CauseExample& a = c.examples[0];
+  EXPECT_EQ(a.name, "two files");
+  EXPECT_EQ(a.surface, "ui");
+  EXPECT_DOUBLE_EQ(a.min_confidence, 0.25);
+  EXPECT_EQ(a.cause, "");
+  EXPECT_EQ(a.where.ToString(), "c.yaml:14:9");
+  // `log` is the file example.log, first; `files` keep their order.
+  ASSERT_EQ(a.files.size(), 2u);
+  EXPECT_EQ(a.files[0], (std::pair<std::string, std::string>("example.log", "line one\n")));
+  EXPECT_EQ(a.files[1].first, "kubectl-logs/airflow-api-server-7d9f8b6c4-vx8pn.log");
+  EXPECT_EQ(a.files[1].second, "a\nb\n");
+  EXPECT_EQ(c.examples[1].cause, "other");
+  EXPECT_DOUBLE_EQ(c.examples[1].min_confidence, 0);
+  ASSERT_EQ(c.counter_examples.size(), 1u);
+  EXPECT_EQ(c.counter_examples[0].files[0].second, "nothing");
+}
+
+TEST(FormatPack, CauseKeysRoundTrip) {
+  Result<Pack> p = ParsePack(kCausePack, "c.yaml");
+  ASSERT_OK(p);
+  Result<Pack> again = ParsePack(FormatPack(*p), "again.yaml");
+  ASSERT_OK(again);
+  EXPECT_TRUE(testing::SamePack(*p, *again)) << FormatPack(*p);
+}
+
+std::string CauseError(const std::string& example) {
+  return ParseError(
+      "pack: x\ncauses:\n  - id: c\n    title: t\n    detect: SELECT 1\n    summary: s\n"
+      "    remediation: r\n    examples:\n" +
+      example);
+}
+
+TEST(BrokenPack, BadCauseExamples) {
+  EXPECT_EQ(CauseError("      - name: no log\n"),
+            "bad.yaml:9:9: a cause example needs 'log' or 'files'");
+  EXPECT_EQ(
+      CauseError("      - 'a line'\n").rfind("bad.yaml:9:9: items of 'examples' must be maps", 0),
+      0u);
+  EXPECT_EQ(CauseError("      - log: x\n        min_confidence: 2\n"),
+            "bad.yaml:10:25: 'min_confidence' must be a number from 0 to 1");
+  EXPECT_EQ(CauseError("      - log: x\n        min_confidence: high\n"),
+            "bad.yaml:10:25: 'min_confidence' must be a number from 0 to 1");
+  EXPECT_EQ(CauseError("      - log: [x]\n"),
+            "bad.yaml:9:14: 'log' must be a string (the lines of a log)");
+  EXPECT_EQ(CauseError("      - files: [x]\n"), "bad.yaml:9:16: 'files' must be a map of strings");
+  EXPECT_EQ(CauseError("      - log: x\n        files: {example.log: y}\n"),
+            "bad.yaml:9:9: two files of this example are named 'example.log'");
+  EXPECT_EQ(CauseError("      - log: x\n        surfce: ui\n")
+                .rfind("bad.yaml:10:9: unknown key 'surfce' in cause example (allowed: ", 0),
+            0u);
+  EXPECT_EQ(ParseError("pack: x\ncauses:\n  - id: c\n    title: t\n    detect: SELECT 1\n    "
+                       "summary: s\n    remediation: r\n    risk: maybe\n"),
+            "bad.yaml:8:11: 'risk' must be true or false");
+}
+
 TEST(BuiltinPacks, AllExamplesPass) {
   Result<PackSet> set = LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
   ASSERT_OK(set);
