@@ -148,7 +148,8 @@ struct Peeled {
   std::string_view inner;                    // Innermost nested prefix (honcho in compose).
   std::string_view names[3];                 // The "name  | " prefixes, outermost first.
   int num_names = 0;
-  std::string_view container;  // kubectl --prefix container.
+  bool kubectl = false;        // The line had a kubectl --prefix.
+  std::string_view container;  // Its container, if it names one.
   std::string_view ident;      // journald identifier.
   int64_t pid = 0;             // journald [pid].
   WallTime wrapper;            // The outermost wrapper time, if any.
@@ -189,6 +190,7 @@ bool PeelKubectl(std::string_view* line, Peeled* p) {
     i = j;
   }
   if (s[i] != ']' || (i + 1 < s.size() && s[i + 1] != ' ')) return false;
+  p->kubectl = true;
   p->host = pod;
   p->container = container;
   p->stream = Mix(p->stream, s.substr(1, i - 1));
@@ -973,34 +975,41 @@ bool IsPartial(const WallTime& w) {
 // What the lines of one clock taught about its partial times.
 struct ClockFacts {
   bool has_offset = false;
-  int64_t offset_us = 0;  // Its wall clock minus UTC.
+  // Learned from a time printed with a zone: offset_us is the clock's offset
+  // from UTC. Else it was learned from a time printed without one and is the
+  // offset from the zone option's local time (which such times are read in).
+  bool offset_exact = false;
+  int64_t offset_us = 0;  // The clock's wall time minus the reference's.
   bool has_anchor = false;
   int64_t anchor_us = 0;  // The UTC time of a line of it that had both times.
 };
 
 // A line carries the partial wrapper time w and a full time of its own,
-// utc_us (zoned: printed with a zone). Learns what that says about w's
-// clock: a date anchor always; the offset (the difference rounded to a
-// quarter hour, if within +-14 h) only from a zoned time.
-void LearnClock(const WallTime& w, int64_t utc_us, bool zoned, ClockFacts* f) {
+// inner (as parsed: a zoneless time is its wall clock read as UTC), which is
+// inner_utc in UTC. Learns what that says about w's clock: a date anchor
+// always; the offset (the difference rounded to a quarter hour, if within
+// +-14 h), exact from a zoned time, relative to the zone option from a
+// zoneless one (which never replaces an exact one).
+void LearnClock(const WallTime& w, const ParsedTime& inner, int64_t inner_utc, ClockFacts* f) {
   if (!IsPartial(w)) return;
   f->has_anchor = true;
-  f->anchor_us = utc_us;
-  if (!zoned) return;
+  f->anchor_us = inner_utc;
+  if (!inner.has_zone && f->has_offset && f->offset_exact) return;
+  const int64_t ref = inner.has_zone ? inner_utc : inner.utc_us;
   int64_t raw = 0;
   if (w.kind == WallKind::kLocal) {
-    raw = w.us - utc_us;
+    raw = w.us - ref;
   } else if (w.kind == WallKind::kYearless) {
     // The year that puts the wall clock nearest the line's own time (New
     // Year's Eve may separate them).
-    const int64_t y = CivilYear(utc_us);
-    raw = WallInYear(w, y) - utc_us;
+    const int64_t y = CivilYear(ref);
+    raw = WallInYear(w, y) - ref;
     for (int64_t other : {y - 1, y + 1}) {
-      const int64_t r = WallInYear(w, other) - utc_us;
+      const int64_t r = WallInYear(w, other) - ref;
       if ((r < 0 ? -r : r) < (raw < 0 ? -raw : raw)) raw = r;
     }
   } else {  // kTimeOfDay: the difference modulo a day, in (-12 h, +12 h].
-    raw = w.us - (utc_us - FloorDiv(utc_us, kDayUs) * kDayUs);
+    raw = w.us - (ref - FloorDiv(ref, kDayUs) * kDayUs);
     raw -= FloorDiv(raw, kDayUs) * kDayUs;
     if (raw > kDayUs / 2) raw -= kDayUs;
   }
@@ -1008,6 +1017,7 @@ void LearnClock(const WallTime& w, int64_t utc_us, bool zoned, ClockFacts* f) {
   const int64_t rounded = FloorDiv(raw + kOffsetStepUs / 2, kOffsetStepUs) * kOffsetStepUs;
   if (rounded > kMaxOffsetUs || rounded < -kMaxOffsetUs) return;
   f->has_offset = true;
+  f->offset_exact = inner.has_zone;
   f->offset_us = rounded;
 }
 
@@ -1028,11 +1038,13 @@ TimeQuality ResolveWall(const WallTime& w, const Completion& c, int64_t* utc_us)
     return TimeQuality::kExact;
   }
   const bool learned = c.clock != nullptr && c.clock->has_offset;
+  const bool exact = learned && c.clock->offset_exact;
   auto to_utc = [&](int64_t wall) {
-    if (learned) return wall - c.clock->offset_us;
+    if (exact) return wall - c.clock->offset_us;
+    if (learned) wall -= c.clock->offset_us;  // Now in the zone option's local time.
     return c.zone != nullptr ? c.zone->LocalToUtc(wall) : wall;
   };
-  const TimeQuality quality = learned ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+  const TimeQuality quality = exact ? TimeQuality::kExact : TimeQuality::kAssumedZone;
   if (w.kind == WallKind::kLocal) {
     *utc_us = to_utc(w.us);
     return quality;
@@ -1207,30 +1219,33 @@ struct Decoder::Impl {
     return p;
   }
 
-  // The time the body of p prints (UTC, zone option applied), or length 0.
-  ParsedTime BodyTime(const Peeled& p) const {
+  // The time the body of p prints, as parsed (a zoneless time is its wall
+  // clock read as UTC), or length 0.
+  static ParsedTime BodyTime(const Peeled& p) {
     std::string_view b = p.body;
-    ParsedTime t;
-    if (p.body_iso.length > 0) {
-      t = p.body_iso;
-    } else if (!b.empty() && b[0] == '[') {
-      t = ParseIsoTimestamp(b.substr(1));
-    } else if (!b.empty() && b[0] == '{') {
+    if (p.body_iso.length > 0) return p.body_iso;
+    if (!b.empty() && b[0] == '[') return ParseIsoTimestamp(b.substr(1));
+    if (!b.empty() && b[0] == '{') {
       size_t k = b.substr(0, 512).find("\"timestamp\":\"");
-      if (k != std::string_view::npos) t = ParseIsoTimestamp(b.substr(k + 13));
+      if (k != std::string_view::npos) return ParseIsoTimestamp(b.substr(k + 13));
     }
-    if (t.length > 0 && !t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
-    return t;
+    return ParsedTime();
   }
 
-  // A line of clock p.clock printed its own full time, utc_us: it dates the
-  // source and, beside a partial wrapper time, teaches the clock.
-  void Observe(const Peeled& p, int64_t utc_us, bool zoned) {
+  // t in UTC: a zoneless time is read in the zone option.
+  int64_t ToUtc(const ParsedTime& t) const {
+    return !t.has_zone && zone != nullptr ? zone->LocalToUtc(t.utc_us) : t.utc_us;
+  }
+
+  // A line of clock p.clock printed its own full time t (as BodyTime
+  // returns it), utc_us in UTC: it dates the source and, beside a partial
+  // wrapper time, teaches the clock.
+  void Observe(const Peeled& p, const ParsedTime& t, int64_t utc_us) {
     have_source_anchor = true;
     source_anchor_us = utc_us;
     if (!IsPartial(p.wrapper)) return;
     if (clocks.size() > 4096) clocks.clear();
-    LearnClock(p.wrapper, utc_us, zoned, &clocks[p.clock]);
+    LearnClock(p.wrapper, t, utc_us, &clocks[p.clock]);
   }
 
   // How to complete a partial time of clock: with what it taught, else with
@@ -1256,7 +1271,7 @@ struct Decoder::Impl {
   void EnsureClock(std::string_view d, size_t pos, const Peeled& p) {
     if (!IsPartial(p.wrapper)) return;
     auto it = clocks.find(p.clock);
-    if (it != clocks.end() && it->second.has_offset) return;
+    if (it != clocks.end() && it->second.has_offset && it->second.offset_exact) return;
     LookAround(d, pos);
   }
 
@@ -1293,7 +1308,7 @@ struct Decoder::Impl {
       Peeled q = PeelAt(d.substr(b, e - b), &buf);
       if (IsPartial(q.wrapper)) {
         ParsedTime t = BodyTime(q);
-        if (t.length > 0) Observe(q, t.utc_us, t.has_zone);
+        if (t.length > 0) Observe(q, t, ToUtc(t));
       }
       b = e + 1;
     }
@@ -1306,9 +1321,9 @@ struct Decoder::Impl {
     RawTime r;
     ParsedTime t = BodyTime(p);
     if (t.length > 0) {
-      Observe(p, t.utc_us, t.has_zone);
       r.found = true;
-      r.us = t.utc_us;
+      r.us = ToUtc(t);
+      Observe(p, t, r.us);
       r.quality = t.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
     } else if (p.wrapper.kind != WallKind::kNone) {
       r.found = true;
@@ -1450,7 +1465,14 @@ struct Decoder::Impl {
   // arrival order, so the neighbour of any stream is the closer estimate;
   // but a line never precedes its own stream's previous line, so a
   // neighbour earlier than that (output grouped per container) loses.
-  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, int64_t* us, TimeQuality* q) {
+  // grouped: the line's stream is a kubectl --prefix container. kubectl
+  // prints one container's lines after another's unless it follows them
+  // (-f), so a line before its stream's first time would take the time of
+  // another container's block; it gets none, as in a file of its own. Once
+  // the stream has a time, a later neighbour is still the closer estimate
+  // (and within a block the nearest timed line is the stream's own).
+  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, bool grouped, int64_t* us,
+                   TimeQuality* q) {
     TimeMemo carried;
     auto it = carry.find(stream);
     if (it != carry.end() && it->second.time_quality != TimeQuality::kNone) {
@@ -1459,6 +1481,7 @@ struct Decoder::Impl {
       carried.quality = it->second.time_quality;
     }
     TimeMemo own = SearchTime(d, begin, &stream, &time_memo[stream], carried);
+    if (grouped && !own.found) return false;
     TimeMemo global;
     global.found = have_global_time;
     global.us = global_time_us;
@@ -1481,9 +1504,8 @@ struct Decoder::Impl {
     Peeled p;
     Peel(line, &p);
     DecodePeeled(line, p, zone, out);
-    if (out->time_quality != TimeQuality::kNone) {
-      Observe(p, out->time_us, out->time_quality == TimeQuality::kExact);
-    } else if (p.wrapper.kind != WallKind::kNone) {
+    if (ParsedTime t = BodyTime(p); t.length > 0) Observe(p, t, ToUtc(t));
+    if (out->time_quality == TimeQuality::kNone && p.wrapper.kind != WallKind::kNone) {
       EnsureClock(d, begin, p);
       out->time_quality = ResolveWall(p.wrapper, CompletionFor(p.clock), &out->time_us);
     }
@@ -1553,7 +1575,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
       if (head.time_quality == TimeQuality::kNone) {
         int64_t us = 0;
         TimeQuality q = TimeQuality::kNone;
-        if (m.InheritTime(d, start.pos, p.stream, &us, &q)) {
+        if (m.InheritTime(d, start.pos, p.stream, p.kubectl, &us, &q)) {
           head.time_us = us;
           head.time_quality = TimeQuality::kInherited;
         }
@@ -1588,7 +1610,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
   if (out->time_quality == TimeQuality::kNone) {
     int64_t us = 0;
     TimeQuality q = TimeQuality::kNone;
-    if (m.InheritTime(d, begin, p.stream, &us, &q)) {
+    if (m.InheritTime(d, begin, p.stream, p.kubectl, &us, &q)) {
       out->time_us = us;
       out->time_quality = TimeQuality::kInherited;
     }

@@ -21,12 +21,20 @@ the time the unwrapped analysis gave the line's event (--times, the output of
 wrapper time, else the first time found further on: times a runtime could have
 printed, so that the wrapped and unwrapped analyses must agree.
 
+A directory of per-pod files (`kubectl logs POD > POD.log`, as the kubectl
+scenarios hold them) becomes, in kubectl-prefix mode, the one file that
+`kubectl logs -l ... --prefix` prints: each pod's lines after the other's, with
+`[pod/POD/CONTAINER] ` before each; --line-map writes where each source line
+went ({"PATH:LINE": WRAPPED_LINE}, PATH as etiolog reports it).
+
 Usage: rewrap.py MODE COMPOSE_LOG [--times EVENTS.jsonl] [--zone +HH:MM] > OUT
+       rewrap.py kubectl-prefix POD_LOG_DIR --line-map MAP.json > OUT
 """
 
 import argparse
 import datetime
 import json
+import os
 import re
 import sys
 import zlib
@@ -62,6 +70,31 @@ def rfc3339nano(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%06d000Z" % t.microsecond
 
 
+def prefix_pod_files(args):
+    if args.mode != "kubectl-prefix":
+        sys.exit("rewrap.py: a directory is rewrapped in kubectl-prefix mode only")
+    line_map = {}
+    n = 0
+    for name in sorted(os.listdir(args.log)):
+        path = os.path.join(args.log, name)
+        pod = re.sub(r"\.log$", "", name)
+        # The chart's container names: the pod name without its deployment
+        # hashes or ordinal, and without "airflow-".
+        container = re.sub(r"-[0-9a-f]{8,10}-[a-z0-9]{5}$|-\d+$", "", pod)
+        container = re.sub(r"^airflow-", "", container)
+        with open(path, encoding="utf-8", newline="") as f:
+            lines = f.read().split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for k, text in enumerate(lines, start=1):
+            n += 1
+            line_map["%s:%d" % (path, k)] = n
+            sys.stdout.write("[pod/%s/%s] %s\n" % (pod, container, text))
+    if args.line_map:
+        with open(args.line_map, "w", encoding="utf-8") as f:
+            json.dump(line_map, f)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["kubectl-prefix", "kubectl-prefix-timestamps",
@@ -69,7 +102,10 @@ def main():
     ap.add_argument("log")
     ap.add_argument("--times", help="etiolog events --format jsonl of the original")
     ap.add_argument("--zone", default="+00:00", help="journald hosts' zone offset")
+    ap.add_argument("--line-map", help="with a directory: where each line went (JSON)")
     args = ap.parse_args()
+    if os.path.isdir(args.log):
+        return prefix_pod_files(args)
 
     event_times = {}
     if args.times:

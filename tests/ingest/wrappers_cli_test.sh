@@ -5,7 +5,12 @@
 # --prefix, kubectl --prefix --timestamps, docker compose with colours and
 # with -t, journald's short format on hosts in a local zone) must give the
 # same events as the original: kind, time to the second, component and host
-# (tests/ingest/compare_events.py), and the same findings.
+# (tests/ingest/compare_events.py), and the same findings. One deliberate
+# difference: a kubectl-prefixed line before its container's first time takes
+# no time from other containers (kubectl prints them one after another), where
+# a compose line takes its neighbour's. The kubectl scenarios (one file per
+# pod) rewrapped into the single file `kubectl logs -l ... --prefix` prints
+# must give the same events and findings as the files.
 #
 # journald lines carry no year: the wrapped file's mtime is set a year and
 # more later, and the log is also read from standard input (no mtime at
@@ -57,8 +62,10 @@ for scenario in per_process_key mixed_per_process_key_and_restart token_expired_
       else
         "$etiolog" events --no-default-rules --format jsonl "$wrapped" >"$scratch/wrapped.jsonl"
       fi
+      grouped=()
+      [[ $mode == kubectl-prefix ]] && grouped=(--grouped)
       if ! out=$(python3 tests/ingest/compare_events.py "$scratch/orig.jsonl" \
-                 "$scratch/wrapped.jsonl"); then
+                 "$scratch/wrapped.jsonl" "${grouped[@]}"); then
         echo "FAIL $scenario $wrap ($input): events differ:"; echo "$out" | head -20
         failures=$((failures + 1))
       fi
@@ -72,6 +79,31 @@ for scenario in per_process_key mixed_per_process_key_and_restart token_expired_
       failures=$((failures + 1))
     fi
   done
+done
+
+# kubectl scenarios hold one file per pod; `kubectl logs -l ... --prefix`
+# prints them one after another in one file. Same events (the pod names the
+# host), same findings.
+for scenario in stale_key_after_rollout_kubectl log_server_key_mismatch_kubectl; do
+  dir=samples/scenarios/$scenario/kubectl-logs
+  wrapped=$scratch/$scenario.prefix.log
+  "$etiolog" events --no-default-rules --format jsonl "$dir" >"$scratch/orig.jsonl"
+  "$etiolog" analyze --no-default-rules --format json "$dir" >"$scratch/orig.json"
+  python3 tests/ingest/rewrap.py kubectl-prefix "$dir" --line-map "$scratch/map.json" >"$wrapped"
+  "$etiolog" events --no-default-rules --format jsonl "$wrapped" >"$scratch/wrapped.jsonl"
+  if ! out=$(python3 tests/ingest/compare_events.py "$scratch/orig.jsonl" "$scratch/wrapped.jsonl" \
+             --line-map "$scratch/map.json"); then
+    echo "FAIL $scenario kubectl-prefix (pods one after another): events differ:"
+    echo "$out" | head -20
+    failures=$((failures + 1))
+  fi
+  "$etiolog" analyze --no-default-rules --format json "$wrapped" >"$scratch/wrapped.json"
+  if ! diff <(findings "$scratch/orig.json" 1) <(findings "$scratch/wrapped.json" 1) \
+       >"$scratch/diff"; then
+    echo "FAIL $scenario kubectl-prefix (pods one after another): findings differ:"
+    cat "$scratch/diff"
+    failures=$((failures + 1))
+  fi
 done
 
 if [[ $failures -gt 0 ]]; then
