@@ -13,6 +13,19 @@
 // candidate of the same stream stops where the previous one was resolved:
 // over a chunk the walking is linear in its lines, whatever the number of
 // candidates, and each single search is bounded by lookback_lines.
+//
+// Wrapper times. Peel keeps a wrapper's time as printed (WallTime): an
+// instant, or a wall clock missing its zone, year or date, with the
+// identity of the clock that printed it. Any line seen with both such a
+// partial time and a full time of its own teaches its clock (LearnClock:
+// the offset rounded to a quarter hour, and a date anchor); ResolveWall
+// completes a partial time with what its clock taught, else with the zone
+// option and an anchor from the source (its latest full time, its mtime).
+// A candidate whose clock taught no offset yet first looks around itself in
+// the chunk (LookAround, memoised per chunk as one growing interval, so the
+// extra walking is at most one pass over the chunk). EndChunk collects the
+// times it carries unresolved and resolves them after its walk, which may
+// have learned from lines before them.
 
 #include "ingest/decoder.h"
 
