@@ -161,13 +161,13 @@ struct Peeled {
   std::string_view inner;                    // Innermost nested prefix (honcho in compose).
   std::string_view names[3];                 // The "name  | " prefixes, outermost first.
   int num_names = 0;
-  bool kubectl = false;        // The line had a kubectl --prefix.
-  std::string_view container;  // Its container, if it names one.
-  std::string_view ident;      // journald identifier.
-  int64_t pid = 0;             // journald [pid].
-  WallTime wrapper;            // The outermost wrapper time, if any.
-  ParsedTime body_iso;         // ParseIsoTimestamp(body) if body starts with a
-                               // digit (length 0 otherwise).
+  bool kubectl = false;         // The line had a kubectl --prefix.
+  std::string_view container;   // Its container, if it names one.
+  std::string_view ident;       // journald identifier.
+  int64_t pid = 0;              // journald [pid].
+  WallTime wrapper;             // The outermost wrapper time, if any.
+  bool body_iso_known = false;  // body_iso holds LeadingIsoTime(body): use BodyIso.
+  ParsedTime body_iso;
 };
 
 // Peels one "name  | " prefix (docker compose, airflow standalone, honcho).
@@ -373,6 +373,34 @@ bool PeelJournal(std::string_view* line, const ParsedTime& iso, Peeled* p) {
   return true;
 }
 
+// Whether s can start with an ISO wrapper time (see PeelIsoWrapper), by
+// its shape only, so that the lines of most formats (a time, then "[info",
+// "logLevel=", "{file.py") are not parsed for it: nine fractional digits, or
+// a time (and zone) followed by a space and what can begin a header. Never
+// false for a line PeelIsoWrapper would peel.
+bool MayStartIsoWrapper(std::string_view s) {
+  if (s.size() < 21 || s[4] != '-' || s[13] != ':') return false;
+  size_t i = 19;
+  if (s[i] == '.' || s[i] == ',') {
+    const size_t f = ++i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    if (i - f == 9) return true;
+  }
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else {
+    size_t j = i < s.size() && s[i] == ' ' ? i + 1 : i;
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) {
+      i = j + 1;
+      while (i < s.size() && (IsDigit(s[i]) || s[i] == ':')) ++i;
+    }
+  }
+  if (i + 1 >= s.size() || s[i] != ' ') return false;
+  const char c = s[i + 1];
+  const char d = i + 2 < s.size() ? s[i + 2] : '\0';
+  return IsDigit(c) || (c == '[' && IsDigit(d)) || (c == '{' && d == '"') || (c >= 'A' && c <= 'Z');
+}
+
 // The ISO timestamp at the start of s, parsed only if s can start one.
 ParsedTime LeadingIsoTime(std::string_view s) {
   if (s.size() < 19 || !IsDigit(s[0])) return ParsedTime();
@@ -380,8 +408,7 @@ ParsedTime LeadingIsoTime(std::string_view s) {
 }
 
 // Runs on every line a look-back walks over, so it neither allocates nor
-// infers components (DecodePeeled does, for the few lines decoded), and
-// parses the body's leading time once for Classify and OwnTime.
+// infers components (DecodePeeled does, for the few lines decoded).
 //
 // Outside in: a kubectl --prefix; a CRI wrapper, a runtime's RFC3339Nano
 // time (kubectl --timestamps) or a journald one; then, up to three deep,
@@ -392,16 +419,18 @@ void Peel(std::string_view line, Peeled* p) {
   std::string_view s = line;
   while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
   if (!s.empty() && s[0] == '[') PeelKubectl(&s, p);
+  // iso is the leading time of s when iso_known; the body's time is parsed
+  // only when a wrapper test needs it (Classify and OwnTime parse it
+  // otherwise, and only for the lines of the stream they look for).
   ParsedTime iso = LeadingIsoTime(s);
-  if (iso.length > 0) {
-    if (PeelCri(&s, iso, p) || PeelIsoWrapper(&s, iso, /*runtime_only=*/true, p)) {
-      iso = LeadingIsoTime(s);
-    }
+  bool iso_known = true;
+  if (iso.length > 0 &&
+      (PeelCri(&s, iso, p) || PeelIsoWrapper(&s, iso, /*runtime_only=*/true, p))) {
+    iso_known = false;
   }
-  if (p->wrapper.kind == WallKind::kNone && PeelJournal(&s, iso, p)) iso = LeadingIsoTime(s);
+  if (p->wrapper.kind == WallKind::kNone && PeelJournal(&s, iso, p)) iso_known = false;
   std::string_view name;
   for (int layer = 0; layer < 4; ++layer) {
-    const bool timed = p->wrapper.kind != WallKind::kNone;
     if (p->num_names < 3 && PeelPrefix(&s, &name)) {
       // The outermost prefix names the container; an inner one (standalone,
       // honcho) names the component.
@@ -412,20 +441,30 @@ void Peel(std::string_view line, Peeled* p) {
       }
       p->names[p->num_names++] = name;
       p->stream = Mix(p->stream, name);
-      iso = LeadingIsoTime(s);
+      iso_known = false;
       continue;
     }
-    if (!timed && p->num_names < 3 && !s.empty() && IsDigit(s[0])) {
+    if (p->wrapper.kind == WallKind::kNone && p->num_names < 3 && !s.empty() && IsDigit(s[0])) {
       if (PeelClock(&s, p)) continue;
-      if (PeelIsoWrapper(&s, iso, /*runtime_only=*/false, p)) {
+      if (!iso_known && MayStartIsoWrapper(s)) {
         iso = LeadingIsoTime(s);
+        iso_known = true;
+      }
+      if (iso_known && PeelIsoWrapper(&s, iso, /*runtime_only=*/false, p)) {
+        iso_known = false;
         continue;
       }
     }
     break;
   }
   p->body = s;
-  p->body_iso = iso;
+  p->body_iso_known = iso_known;
+  if (iso_known) p->body_iso = iso;
+}
+
+// p.body's leading ISO time (length 0 if none).
+ParsedTime BodyIso(const Peeled& p) {
+  return p.body_iso_known ? p.body_iso : LeadingIsoTime(p.body);
 }
 
 // ---------------------------------------------------------------------------
@@ -460,7 +499,7 @@ LineKind Classify(const Peeled& p) {
   std::string_view b = p.body;
   if (b.empty()) return LineKind::kContinuation;
   const char c = b[0];
-  if (IsDigit(c) ? p.body_iso.length > 0 : IsHeader(b)) return LineKind::kHeader;
+  if (IsDigit(c) ? BodyIso(p).length > 0 : IsHeader(b)) return LineKind::kHeader;
   // Banners printed before logging is set up ("Running the Gunicorn Server
   // with:") and the Celery worker banner.
   if (StartsWith(b, "Running the ") && b.back() == ':') return LineKind::kStart;
@@ -1236,7 +1275,7 @@ struct Decoder::Impl {
   // clock read as UTC), or length 0.
   static ParsedTime BodyTime(const Peeled& p) {
     std::string_view b = p.body;
-    if (p.body_iso.length > 0) return p.body_iso;
+    if (ParsedTime t = BodyIso(p); t.length > 0) return t;
     if (!b.empty() && b[0] == '[') return ParseIsoTimestamp(b.substr(1));
     if (!b.empty() && b[0] == '{') {
       size_t k = b.substr(0, 512).find("\"timestamp\":\"");
