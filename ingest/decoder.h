@@ -77,9 +77,9 @@
 //     time of day the day, that puts it nearest that line.
 //   * A clock that taught nothing yet uses DecoderOptions::zone and the date
 //     nearest the last full time the decoder saw in the source, else the
-//     latest date
-//     not after the source's mtime (two days' grace for a year-less date),
-//     else not after the current time (standard input): kAssumedZone.
+//     latest date not after the source's mtime (two days' grace for a
+//     year-less date), else not after the current time (standard input):
+//     kAssumedZone.
 //   * Learning happens on every line decoded or walked over (record and time
 //     searches, EndChunk's last lines), and is kept for the whole source.
 //     Before completing a partial time of a clock with no offset learned
@@ -123,7 +123,9 @@ struct DecoderOptions {
   // How far back, in bytes, those searches may go. Bounds the work per
   // search whatever the interleaving of streams: a stream that never prints
   // a record header (redis in a compose file) would otherwise have every
-  // search walk 8 * lookback_lines lines. Default: 256 KiB.
+  // search walk 8 * lookback_lines lines. Also how far, back and forward,
+  // a partial wrapper time looks for a line of its clock that prints both
+  // times (see "Wrapper times"). Default: 256 KiB.
   size_t lookback_bytes = size_t{256} << 10;
 };
 
