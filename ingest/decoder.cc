@@ -13,6 +13,19 @@
 // candidate of the same stream stops where the previous one was resolved:
 // over a chunk the walking is linear in its lines, whatever the number of
 // candidates, and each single search is bounded by lookback_lines.
+//
+// Wrapper times. Peel keeps a wrapper's time as printed (WallTime): an
+// instant, or a wall clock missing its zone, year or date, with the
+// identity of the clock that printed it. Any line seen with both such a
+// partial time and a full time of its own teaches its clock (LearnClock:
+// the offset rounded to a quarter hour, and a date anchor); ResolveWall
+// completes a partial time with what its clock taught, else with the zone
+// option and an anchor from the source (its latest full time, its mtime).
+// A candidate whose clock taught no offset yet first looks around itself in
+// the chunk (LookAround, memoised per chunk as one growing interval, so the
+// extra walking is at most one pass over the chunk). EndChunk collects the
+// times it carries unresolved and resolves them after its walk, which may
+// have learned from lines before them.
 
 #include "ingest/decoder.h"
 
@@ -118,17 +131,43 @@ uint64_t Mix(uint64_t h, std::string_view s) {
   return h * 1099511628211ull;
 }
 
+// A wrapper's time as printed. Only kZoned is an instant; the others miss
+// the zone, the year or the whole date, which the Decoder supplies (see
+// "Wrapper times" in decoder.h).
+enum class WallKind : uint8_t {
+  kNone = 0,   // The line has no wrapper time.
+  kZoned,      // Date, time and zone: kubectl/docker --timestamps, CRI, short-iso.
+  kLocal,      // Date and time, no zone: an ISO wrapper time printed without one.
+  kYearless,   // Month, day and time, no zone: journald's (syslog's) short format.
+  kTimeOfDay,  // Time of day only: honcho, foreman.
+};
+
+struct WallTime {
+  WallKind kind = WallKind::kNone;
+  int64_t us = 0;     // kZoned: UTC us. kLocal: the wall clock read as UTC.
+                      // kYearless, kTimeOfDay: us since midnight.
+  uint8_t month = 0;  // kYearless: 1-12.
+  uint8_t day = 0;    // kYearless: 1-31.
+};
+
 // Everything about the outside of a line, without allocating.
 struct Peeled {
   std::string_view body;
   uint64_t stream = 1469598103934665603ull;  // Hash of the wrappers' identity.
-  std::string_view host;                     // Outermost container / host name.
+  uint64_t clock = 0;                        // Identity of whoever printed the wrapper time: the
+                                             // stream up to and including the journald host,
+                                             // the container, or what encloses honcho.
+  std::string_view host;                     // Outermost container / pod / host name.
   std::string_view inner;                    // Innermost nested prefix (honcho in compose).
   std::string_view names[3];                 // The "name  | " prefixes, outermost first.
   int num_names = 0;
-  std::string_view ident;   // journald identifier.
-  int64_t pid = 0;          // journald [pid].
-  ParsedTime wrapper_time;  // CRI / journald time; length 0 if none.
+  bool kubectl = false;         // The line had a kubectl --prefix.
+  std::string_view container;   // Its container, if it names one.
+  std::string_view ident;       // journald identifier.
+  int64_t pid = 0;              // journald [pid].
+  WallTime wrapper;             // The outermost wrapper time, if any.
+  bool body_iso_known = false;  // body_iso holds LeadingIsoTime(body): use BodyIso.
+  ParsedTime body_iso;
 };
 
 // Peels one "name  | " prefix (docker compose, airflow standalone, honcho).
@@ -147,6 +186,31 @@ bool PeelPrefix(std::string_view* line, std::string_view* name) {
   return true;
 }
 
+// "[pod/NAME/CONTAINER] " or "[pod/NAME] " (kubectl logs --prefix).
+bool PeelKubectl(std::string_view* line, Peeled* p) {
+  std::string_view s = *line;
+  if (!StartsWith(s, "[pod/")) return false;
+  size_t i = 5;
+  while (i < s.size() && IsWordChar(s[i]) && i < 5 + 253) ++i;
+  if (i == 5 || i >= s.size()) return false;
+  std::string_view pod = s.substr(5, i - 5);
+  std::string_view container;
+  if (s[i] == '/') {
+    size_t j = i + 1;
+    while (j < s.size() && IsWordChar(s[j]) && j - i <= 253) ++j;
+    if (j == i + 1 || j >= s.size()) return false;
+    container = s.substr(i + 1, j - i - 1);
+    i = j;
+  }
+  if (s[i] != ']' || (i + 1 < s.size() && s[i + 1] != ' ')) return false;
+  p->kubectl = true;
+  p->host = pod;
+  p->container = container;
+  p->stream = Mix(p->stream, s.substr(1, i - 1));
+  line->remove_prefix(std::min(s.size(), i + 2));
+  return true;
+}
+
 // "<RFC3339> stdout|stderr F|P[:tags] " (CRI; Docker lines after framing).
 // t is ParseIsoTimestamp(*line).
 bool PeelCri(std::string_view* line, const ParsedTime& t, Peeled* p) {
@@ -157,9 +221,84 @@ bool PeelCri(std::string_view* line, const ParsedTime& t, Peeled* p) {
   if (rest[8] != 'F' && rest[8] != 'P') return false;
   size_t sp = rest.find(' ', 8);
   if (sp == std::string_view::npos) sp = rest.size() - 1;
-  p->wrapper_time = t;
+  p->wrapper = WallTime{WallKind::kZoned, t.utc_us, 0, 0};
+  p->clock = p->stream;
   p->stream = Mix(p->stream, rest.substr(1, 6));
   line->remove_prefix(t.length + sp + 1);
+  return true;
+}
+
+// Whether b starts with the header of a record format that carries a time
+// or a level: an ISO time, "[<ISO time>", a JSON object, "LEVEL:  " (uvicorn).
+bool IsUvicornHeader(std::string_view s);
+bool IsHeader(std::string_view b) {
+  if (b.empty()) return false;
+  const char c = b[0];
+  if (IsDigit(c)) return ParseIsoTimestamp(b).length > 0;
+  if (c == '[') return b.size() > 20 && ParseIsoTimestamp(b.substr(1)).length > 0;
+  if (c == '{') return b.size() > 1 && b[1] == '"';
+  if (c >= 'A' && c <= 'Z') return IsUvicornHeader(b);
+  return false;
+}
+
+// "<ISO time> <line>": a time that a container runtime or a tool printed
+// before the line it received (kubectl logs --timestamps, docker logs -t,
+// docker compose logs -t after the service prefix). t is
+// ParseIsoTimestamp(*line). The time is a wrapper's if it has a zone and
+// nine fractional digits, as kubectl and Docker print them (Go's
+// RFC3339Nano, zero-padded), or, when runtime_only is false, if the line
+// after it starts with a header of its own (Airflow's own formats print one
+// time, never two). Never a wrapper: "<time> [info     ] ...",
+// "<time> logLevel=WARNING ...", "<time> LEVEL - ...".
+bool PeelIsoWrapper(std::string_view* line, const ParsedTime& t, bool runtime_only, Peeled* p) {
+  std::string_view s = *line;
+  if (t.length == 0 || (t.length < s.size() && s[t.length] != ' ')) return false;
+  bool nano = false;
+  if (t.has_zone && s.size() > 29 && s[19] == '.') {
+    size_t k = 20;
+    while (k < s.size() && IsDigit(s[k])) ++k;
+    nano = k == 29;
+  }
+  if (!nano) {
+    if (runtime_only || t.length >= s.size() || !IsHeader(s.substr(t.length + 1))) return false;
+  }
+  p->wrapper = WallTime{t.has_zone ? WallKind::kZoned : WallKind::kLocal, t.utc_us, 0, 0};
+  p->clock = p->stream;
+  line->remove_prefix(std::min(s.size(), t.length + 1));
+  return true;
+}
+
+// Parses "HH:MM:SS" at s[pos]; false if it is not one.
+bool ParseClock(std::string_view s, size_t pos, int64_t* seconds) {
+  if (pos + 8 > s.size() || s[pos + 2] != ':' || s[pos + 5] != ':') return false;
+  int v[3];
+  for (int k = 0; k < 3; ++k) {
+    char a = s[pos + 3 * k], b = s[pos + 3 * k + 1];
+    if (!IsDigit(a) || !IsDigit(b)) return false;
+    v[k] = (a - '0') * 10 + (b - '0');
+  }
+  if (v[0] > 23 || v[1] > 59 || v[2] > 60) return false;
+  *seconds = v[0] * 3600 + v[1] * 60 + v[2];
+  return true;
+}
+
+// "HH:MM:SS name  | " (honcho, foreman): a time of day before a process
+// prefix. Peels the time only; the prefix is left for PeelPrefix.
+bool PeelClock(std::string_view* line, Peeled* p) {
+  std::string_view s = *line;
+  int64_t seconds = 0;
+  if (s.size() < 12 || s[8] != ' ' || !ParseClock(s, 0, &seconds)) return false;
+  // The prefix must follow (PeelPrefix's test, not a call: PeelPrefix is
+  // worth inlining into Peel, which calls it on most lines).
+  size_t i = 9;
+  while (i < s.size() && IsWordChar(s[i])) ++i;
+  if (i == 9 || i > 89) return false;
+  size_t j = i;
+  while (j < s.size() && s[j] == ' ') ++j;
+  if (j == i || j >= s.size() || s[j] != '|' || (j + 1 < s.size() && s[j + 1] != ' ')) return false;
+  p->wrapper = WallTime{WallKind::kTimeOfDay, seconds * 1000000, 0, 0};
+  p->clock = p->stream;
+  line->remove_prefix(9);
   return true;
 }
 
@@ -187,6 +326,8 @@ bool PeelJournalTail(std::string_view s, size_t pos, Peeled* p, size_t* consumed
   p->host = s.substr(h, he - h);
   p->ident = s.substr(i, ie - i);
   p->pid = pid;
+  // The host's clock: every unit and process of the host shares its zone.
+  p->clock = Mix(p->stream, p->host);
   p->stream = Mix(Mix(p->stream, p->host), s.substr(i, e - i));
   *consumed = std::min(s.size(), e + 2);
   return true;
@@ -194,19 +335,15 @@ bool PeelJournalTail(std::string_view s, size_t pos, Peeled* p, size_t* consumed
 
 // journald short ("Nov 06 10:30:09 host airflow[1018681]: ") or ISO
 // ("2025-11-06T10:30:09+0000 host airflow[1018681]: "). Short times carry
-// no year: it is the year of year_hint, or the one before if that would put
-// the line in the future of the hint. iso is ParseIsoTimestamp(*line) when
-// the line starts with a digit (else unused).
-bool PeelJournal(std::string_view* line, ParsedTime iso, int64_t year_hint_s, const TimeZone* zone,
-                 Peeled* p) {
+// neither year nor zone: the wrapper time is kYearless. iso is
+// ParseIsoTimestamp(*line) when the line starts with a digit (else unused).
+bool PeelJournal(std::string_view* line, const ParsedTime& iso, Peeled* p) {
   std::string_view s = *line;
   if (s.size() < 20) return false;
   size_t consumed = 0;
   if (IsDigit(s[0])) {
-    ParsedTime t = iso;
-    if (t.length == 0 || !PeelJournalTail(s, t.length, p, &consumed)) return false;
-    if (!t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
-    p->wrapper_time = t;
+    if (iso.length == 0 || !PeelJournalTail(s, iso.length, p, &consumed)) return false;
+    p->wrapper = WallTime{iso.has_zone ? WallKind::kZoned : WallKind::kLocal, iso.utc_us, 0, 0};
     line->remove_prefix(consumed);
     return true;
   }
@@ -215,19 +352,15 @@ bool PeelJournal(std::string_view* line, ParsedTime iso, int64_t year_hint_s, co
   for (int m = 0; m < 12; ++m) {
     if (s.substr(0, 3) == kMonths[m]) month = m + 1;
   }
-  if (month == 0 || s[3] != ' ') return false;
+  if (month == 0) return false;
   size_t d = 4;
   if (s[d] == ' ') ++d;
   int day = 0;
   while (d < s.size() && IsDigit(s[d]) && day < 100) day = day * 10 + (s[d++] - '0');
-  if (day < 1 || day > 31 || d + 9 > s.size() || s[d] != ' ') return false;
-  std::string_view hms = s.substr(d + 1, 8);
-  if (hms[2] != ':' || hms[5] != ':') return false;
-  int hh = 0, mm = 0, ss = 0;
-  for (int k : {0, 1}) hh = hh * 10 + (IsDigit(hms[k]) ? hms[k] - '0' : 99);
-  for (int k : {3, 4}) mm = mm * 10 + (IsDigit(hms[k]) ? hms[k] - '0' : 99);
-  for (int k : {6, 7}) ss = ss * 10 + (IsDigit(hms[k]) ? hms[k] - '0' : 99);
-  if (hh > 23 || mm > 59 || ss > 60) return false;
+  int64_t seconds = 0;
+  if (day < 1 || day > 31 || d + 9 > s.size() || s[d] != ' ' || !ParseClock(s, d + 1, &seconds)) {
+    return false;
+  }
   size_t end = d + 9;
   int64_t frac_us = 0;
   if (end < s.size() && s[end] == '.') {  // -o short-precise
@@ -240,23 +373,38 @@ bool PeelJournal(std::string_view* line, ParsedTime iso, int64_t year_hint_s, co
     }
   }
   if (!PeelJournalTail(s, end, p, &consumed)) return false;
-  time_t hint = static_cast<time_t>(year_hint_s);
-  struct tm tm;
-  gmtime_r(&hint, &tm);
-  int64_t year = tm.tm_year + 1900;
-  auto local_us = [&](int64_t y) {
-    return (DaysFromCivil(y, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-            hh * 3600 + mm * 60 + ss) *
-               1000000 +
-           frac_us;
-  };
-  int64_t us = local_us(year);
-  if (us > (year_hint_s + 2 * 86400) * 1000000) us = local_us(year - 1);
-  p->wrapper_time.utc_us = zone != nullptr ? zone->LocalToUtc(us) : us;
-  p->wrapper_time.length = end;
-  p->wrapper_time.has_zone = false;
+  p->wrapper = WallTime{WallKind::kYearless, seconds * 1000000 + frac_us,
+                        static_cast<uint8_t>(month), static_cast<uint8_t>(day)};
   line->remove_prefix(consumed);
   return true;
+}
+
+// Whether s can start with an ISO wrapper time (see PeelIsoWrapper), by
+// its shape only, so that the lines of most formats (a time, then "[info",
+// "logLevel=", "{file.py") are not parsed for it: nine fractional digits, or
+// a time (and zone) followed by a space and what can begin a header. Never
+// false for a line PeelIsoWrapper would peel.
+bool MayStartIsoWrapper(std::string_view s) {
+  if (s.size() < 21 || s[4] != '-' || s[13] != ':') return false;
+  size_t i = 19;
+  if (s[i] == '.' || s[i] == ',') {
+    const size_t f = ++i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    if (i - f == 9) return true;
+  }
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else {
+    size_t j = i < s.size() && s[i] == ' ' ? i + 1 : i;
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) {
+      i = j + 1;
+      while (i < s.size() && (IsDigit(s[i]) || s[i] == ':')) ++i;
+    }
+  }
+  if (i + 1 >= s.size() || s[i] != ' ') return false;
+  const char c = s[i + 1];
+  const char d = i + 2 < s.size() ? s[i + 2] : '\0';
+  return IsDigit(c) || (c == '[' && IsDigit(d)) || (c == '{' && d == '"') || (c >= 'A' && c <= 'Z');
 }
 
 // The ISO timestamp at the start of s, parsed only if s can start one.
@@ -267,25 +415,62 @@ ParsedTime LeadingIsoTime(std::string_view s) {
 
 // Runs on every line a look-back walks over, so it neither allocates nor
 // infers components (DecodePeeled does, for the few lines decoded).
-void Peel(std::string_view line, int64_t year_hint_s, const TimeZone* zone, Peeled* p) {
+//
+// Outside in: a kubectl --prefix; a CRI wrapper, a runtime's RFC3339Nano
+// time (kubectl --timestamps) or a journald one; then, up to three deep,
+// compose/standalone/honcho "name | " prefixes, honcho's time of day before
+// one, and an ISO wrapper time after one (docker compose logs -t). Only the
+// outermost wrapper time is kept.
+void Peel(std::string_view line, Peeled* p) {
   std::string_view s = line;
   while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  if (!s.empty() && s[0] == '[') PeelKubectl(&s, p);
+  // iso is the leading time of s when iso_known; the body's time is parsed
+  // only when a wrapper test needs it (Classify and OwnTime parse it
+  // otherwise, and only for the lines of the stream they look for).
   ParsedTime iso = LeadingIsoTime(s);
-  if (PeelCri(&s, iso, p)) iso = LeadingIsoTime(s);
-  PeelJournal(&s, iso, year_hint_s, zone, p);
+  bool iso_known = true;
+  if (iso.length > 0 &&
+      (PeelCri(&s, iso, p) || PeelIsoWrapper(&s, iso, /*runtime_only=*/true, p))) {
+    iso_known = false;
+  }
+  if (p->wrapper.kind == WallKind::kNone && PeelJournal(&s, iso, p)) iso_known = false;
   std::string_view name;
-  for (int i = 0; i < 3 && PeelPrefix(&s, &name); ++i) {
-    // The outermost prefix names the container; an inner one (standalone,
-    // honcho) names the component.
-    if (p->host.empty()) {
-      p->host = name;
-    } else {
-      p->inner = name;
+  for (int layer = 0; layer < 4; ++layer) {
+    if (p->num_names < 3 && PeelPrefix(&s, &name)) {
+      // The outermost prefix names the container; an inner one (standalone,
+      // honcho) names the component.
+      if (p->host.empty()) {
+        p->host = name;
+      } else {
+        p->inner = name;
+      }
+      p->names[p->num_names++] = name;
+      p->stream = Mix(p->stream, name);
+      iso_known = false;
+      continue;
     }
-    p->names[p->num_names++] = name;
-    p->stream = Mix(p->stream, name);
+    if (p->wrapper.kind == WallKind::kNone && p->num_names < 3 && !s.empty() && IsDigit(s[0])) {
+      if (PeelClock(&s, p)) continue;
+      if (!iso_known && MayStartIsoWrapper(s)) {
+        iso = LeadingIsoTime(s);
+        iso_known = true;
+      }
+      if (iso_known && PeelIsoWrapper(&s, iso, /*runtime_only=*/false, p)) {
+        iso_known = false;
+        continue;
+      }
+    }
+    break;
   }
   p->body = s;
+  p->body_iso_known = iso_known;
+  if (iso_known) p->body_iso = iso;
+}
+
+// p.body's leading ISO time (length 0 if none).
+ParsedTime BodyIso(const Peeled& p) {
+  return p.body_iso_known ? p.body_iso : LeadingIsoTime(p.body);
 }
 
 // ---------------------------------------------------------------------------
@@ -315,15 +500,12 @@ bool IsArt(std::string_view s) {
   });
 }
 
-LineKind Classify(std::string_view b) {
+// p.body's kind (p.body_iso spares parsing its time again).
+LineKind Classify(const Peeled& p) {
+  std::string_view b = p.body;
   if (b.empty()) return LineKind::kContinuation;
   const char c = b[0];
-  if (IsDigit(c) && ParseIsoTimestamp(b).length > 0) return LineKind::kHeader;
-  if (c == '[' && b.size() > 20 && ParseIsoTimestamp(b.substr(1)).length > 0) {
-    return LineKind::kHeader;
-  }
-  if (c == '{' && b.size() > 1 && b[1] == '"') return LineKind::kHeader;
-  if (c >= 'A' && c <= 'Z' && IsUvicornHeader(b)) return LineKind::kHeader;
+  if (IsDigit(c) ? BodyIso(p).length > 0 : IsHeader(b)) return LineKind::kHeader;
   // Banners printed before logging is set up ("Running the Gunicorn Server
   // with:") and the Celery worker banner.
   if (StartsWith(b, "Running the ") && b.back() == ':') return LineKind::kStart;
@@ -734,7 +916,9 @@ bool ParseJson(std::string_view s, const TimeZone* zone, LogRecord* out) {
   return true;
 }
 
-// Decodes a cleaned line (no ANSI, valid UTF-8) with its peel.
+// Decodes a cleaned line (no ANSI, valid UTF-8) with its peel. The
+// wrapper's time is the caller's to resolve (ResolveWall): out's time is the
+// body's own, if any.
 void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, LogRecord* out) {
   out->text.assign(line);
   std::string_view s = p.body;
@@ -775,11 +959,6 @@ void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, 
     clean(&k);
     clean(&v);
   }
-  if (out->time_quality == TimeQuality::kNone && p.wrapper_time.length > 0) {
-    // The runtime's (or journald's) time: when the line was written.
-    out->time_us = p.wrapper_time.utc_us;
-    out->time_quality = p.wrapper_time.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
-  }
   if (!p.host.empty() && out->process.host.empty()) {
     // Nested prefixes name the process together: "airflow-1/scheduler".
     out->process.host.assign(p.host);
@@ -791,6 +970,7 @@ void DecodePeeled(std::string_view line, const Peeled& p, const TimeZone* zone, 
   for (int i = p.num_names - 1; i >= 0 && component.empty(); --i) {
     component = InferComponent(p.names[i]);
   }
+  if (component.empty() && !p.container.empty()) component = InferComponent(p.container);
   if (!component.empty()) {
     out->process.component.assign(component);
   } else if (!p.ident.empty()) {
@@ -820,6 +1000,144 @@ std::string_view Clean(std::string_view raw, bool known_clean, std::string* buf)
 }
 
 int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// ---------------------------------------------------------------------------
+// Wrapper times: completing the partial ones.
+
+constexpr int64_t kSecondUs = 1000000;
+constexpr int64_t kDayUs = 86400 * kSecondUs;
+constexpr int64_t kHourUs = 3600 * kSecondUs;
+// Zone offsets are multiples of a quarter hour (Nepal's +05:45 included).
+constexpr int64_t kOffsetStepUs = 15 * 60 * kSecondUs;
+// The widest zone offsets in use: -12:00 and +14:00.
+constexpr int64_t kMaxOffsetUs = 14 * kHourUs;
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+int64_t CivilYear(int64_t utc_us) {
+  const time_t t = static_cast<time_t>(FloorDiv(utc_us, kSecondUs));
+  struct tm tm;
+  if (gmtime_r(&t, &tm) == nullptr) return 1970;
+  return int64_t{tm.tm_year} + 1900;
+}
+
+// The wall clock of a kYearless time in year y, read as if it were UTC.
+int64_t WallInYear(const WallTime& w, int64_t y) {
+  return DaysFromCivil(y, w.month, w.day) * kDayUs + w.us;
+}
+
+bool IsPartial(const WallTime& w) {
+  return w.kind != WallKind::kNone && w.kind != WallKind::kZoned;
+}
+
+// What the lines of one clock taught about its partial times.
+struct ClockFacts {
+  bool has_offset = false;
+  // Learned from a time printed with a zone: offset_us is the clock's offset
+  // from UTC. Else it was learned from a time printed without one and is the
+  // offset from the zone option's local time (which such times are read in).
+  bool offset_exact = false;
+  int64_t offset_us = 0;  // The clock's wall time minus the reference's.
+  bool has_anchor = false;
+  int64_t anchor_us = 0;  // The UTC time of a line of it that had both times.
+};
+
+// A line carries the partial wrapper time w and a full time of its own,
+// inner (as parsed: a zoneless time is its wall clock read as UTC), which is
+// inner_utc in UTC. Learns what that says about w's clock: a date anchor
+// always; the offset (the difference rounded to a quarter hour, if within
+// +-14 h), exact from a zoned time, relative to the zone option from a
+// zoneless one (which never replaces an exact one).
+void LearnClock(const WallTime& w, const ParsedTime& inner, int64_t inner_utc, ClockFacts* f) {
+  if (!IsPartial(w)) return;
+  f->has_anchor = true;
+  f->anchor_us = inner_utc;
+  if (!inner.has_zone && f->has_offset && f->offset_exact) return;
+  const int64_t ref = inner.has_zone ? inner_utc : inner.utc_us;
+  int64_t raw = 0;
+  if (w.kind == WallKind::kLocal) {
+    raw = w.us - ref;
+  } else if (w.kind == WallKind::kYearless) {
+    // The year that puts the wall clock nearest the line's own time (New
+    // Year's Eve may separate them).
+    const int64_t y = CivilYear(ref);
+    raw = WallInYear(w, y) - ref;
+    for (int64_t other : {y - 1, y + 1}) {
+      const int64_t r = WallInYear(w, other) - ref;
+      if ((r < 0 ? -r : r) < (raw < 0 ? -raw : raw)) raw = r;
+    }
+  } else {  // kTimeOfDay: the difference modulo a day, in (-12 h, +12 h].
+    raw = w.us - (ref - FloorDiv(ref, kDayUs) * kDayUs);
+    raw -= FloorDiv(raw, kDayUs) * kDayUs;
+    if (raw > kDayUs / 2) raw -= kDayUs;
+  }
+  if (raw > kDayUs || raw < -kDayUs) return;  // Not a zone: a wrong year, a bad clock.
+  const int64_t rounded = FloorDiv(raw + kOffsetStepUs / 2, kOffsetStepUs) * kOffsetStepUs;
+  if (rounded > kMaxOffsetUs || rounded < -kMaxOffsetUs) return;
+  f->has_offset = true;
+  f->offset_exact = inner.has_zone;
+  f->offset_us = rounded;
+}
+
+// How to complete a partial wrapper time.
+struct Completion {
+  const ClockFacts* clock = nullptr;  // What its clock taught, if anything.
+  const TimeZone* zone = nullptr;     // The zone without a learned offset (null: UTC).
+  int64_t anchor_us = 0;              // The date is the one nearest this time,
+  bool not_after = false;             // or the latest not after it (a file's mtime).
+};
+
+// Resolves w to UTC microseconds; returns the quality: exact for a zoned
+// time or one completed with a learned offset, assumed_zone otherwise.
+// REQUIRES: w.kind != kNone.
+TimeQuality ResolveWall(const WallTime& w, const Completion& c, int64_t* utc_us) {
+  if (w.kind == WallKind::kZoned) {
+    *utc_us = w.us;
+    return TimeQuality::kExact;
+  }
+  const bool learned = c.clock != nullptr && c.clock->has_offset;
+  const bool exact = learned && c.clock->offset_exact;
+  auto to_utc = [&](int64_t wall) {
+    if (exact) return wall - c.clock->offset_us;
+    if (learned) wall -= c.clock->offset_us;  // Now in the zone option's local time.
+    return c.zone != nullptr ? c.zone->LocalToUtc(wall) : wall;
+  };
+  const TimeQuality quality = exact ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+  if (w.kind == WallKind::kLocal) {
+    *utc_us = to_utc(w.us);
+    return quality;
+  }
+  const bool anchored = c.clock != nullptr && c.clock->has_anchor;
+  const int64_t anchor = anchored ? c.clock->anchor_us : c.anchor_us;
+  const bool not_after = !anchored && c.not_after;
+  // Three candidates a year (or a day) apart around the anchor.
+  int64_t cand[3];
+  if (w.kind == WallKind::kYearless) {
+    const int64_t y = CivilYear(anchor);
+    for (int i = 0; i < 3; ++i) cand[i] = to_utc(WallInYear(w, y - 1 + i));
+  } else {
+    const int64_t day = FloorDiv(anchor, kDayUs);
+    for (int i = 0; i < 3; ++i) cand[i] = to_utc((day - 1 + i) * kDayUs + w.us);
+  }
+  int64_t best = cand[1];
+  if (not_after) {
+    // A file is written after its lines: the latest candidate not after its
+    // mtime, else the earliest. A year-less date may be two days later (as
+    // it always was here: a wrong zone option must not cost a year).
+    const int64_t limit = anchor + (w.kind == WallKind::kYearless ? 2 * kDayUs : 0);
+    best = cand[0];
+    for (int64_t t : cand) {
+      if (t <= limit && t > best) best = t;
+    }
+  } else {
+    auto dist = [&](int64_t t) { return t > anchor ? t - anchor : anchor - t; };
+    for (int64_t t : cand) {
+      if (dist(t) < dist(best)) best = t;
+    }
+  }
+  *utc_us = best;
+  return quality;
+}
 
 }  // namespace
 
@@ -855,8 +1173,16 @@ void DecodeLine(std::string_view raw, const DecoderOptions& options, LogRecord* 
   std::string buf;
   std::string_view line = Clean(raw, false, &buf);
   Peeled p;
-  Peel(line, NowSeconds(), options.zone.get(), &p);
+  Peel(line, &p);
   DecodePeeled(line, p, options.zone.get(), out);
+  if (out->time_quality == TimeQuality::kNone && p.wrapper.kind != WallKind::kNone) {
+    // No context: nothing learned; the date nearest now, the zone option's zone.
+    Completion c;
+    c.zone = options.zone.get();
+    c.anchor_us = NowSeconds() * kSecondUs;
+    c.not_after = true;
+    out->time_quality = ResolveWall(p.wrapper, c, &out->time_us);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -904,6 +1230,32 @@ struct Decoder::Impl {
   TimeQuality global_quality = TimeQuality::kNone;
   bool have_global_time = false;
 
+  // Wrapper clocks (Peeled::clock) and what their lines taught; kept for the
+  // whole source (bounded like carry).
+  std::unordered_map<uint64_t, ClockFacts> clocks;
+  // The latest line time with a full date seen in the source (any stream):
+  // dates a clock that taught nothing, before the file's mtime does.
+  bool have_source_anchor = false;
+  int64_t source_anchor_us = 0;
+  // Lines [lo, hi) of the chunk were searched for lines with both times.
+  struct ScanMemo {
+    uint64_t seq = ~uint64_t{0};
+    size_t lo = 0, hi = 0;
+  };
+  ScanMemo scanned;
+
+  // A line's own time, found but maybe not resolved yet: EndChunk resolves
+  // the wrapper times it collects after its walk has learned from the
+  // lines before them.
+  struct RawTime {
+    bool found = false;
+    bool wall = false;  // Else us and quality are final.
+    int64_t us = 0;
+    TimeQuality quality = TimeQuality::kNone;
+    WallTime w;
+    uint64_t clock = 0;
+  };
+
   // The line before the one starting at pos, or false at the chunk start.
   static bool PrevLine(std::string_view d, size_t pos, size_t* begin, size_t* end) {
     if (pos == 0) return false;
@@ -921,44 +1273,152 @@ struct Decoder::Impl {
   Peeled PeelAt(std::string_view raw, std::string* buf) const {
     std::string_view line = Clean(raw, chunk_clean, buf);
     Peeled p;
-    Peel(line, year_hint, zone, &p);
+    Peel(line, &p);
     return p;
+  }
+
+  // The time the body of p prints, as parsed (a zoneless time is its wall
+  // clock read as UTC), or length 0.
+  static ParsedTime BodyTime(const Peeled& p) {
+    std::string_view b = p.body;
+    if (ParsedTime t = BodyIso(p); t.length > 0) return t;
+    if (!b.empty() && b[0] == '[') return ParseIsoTimestamp(b.substr(1));
+    if (!b.empty() && b[0] == '{') {
+      size_t k = b.substr(0, 512).find("\"timestamp\":\"");
+      if (k != std::string_view::npos) return ParseIsoTimestamp(b.substr(k + 13));
+    }
+    return ParsedTime();
+  }
+
+  // t in UTC: a zoneless time is read in the zone option.
+  int64_t ToUtc(const ParsedTime& t) const {
+    return !t.has_zone && zone != nullptr ? zone->LocalToUtc(t.utc_us) : t.utc_us;
+  }
+
+  // A line of clock p.clock printed its own full time t (as BodyTime
+  // returns it), utc_us in UTC: it dates the source and, beside a partial
+  // wrapper time, teaches the clock.
+  void Observe(const Peeled& p, const ParsedTime& t, int64_t utc_us) {
+    have_source_anchor = true;
+    source_anchor_us = utc_us;
+    if (!IsPartial(p.wrapper)) return;
+    if (clocks.size() > 4096) clocks.clear();
+    LearnClock(p.wrapper, t, utc_us, &clocks[p.clock]);
+  }
+
+  // How to complete a partial time of clock: with what it taught, else with
+  // the zone option and the date nearest the source's latest full time, else
+  // the latest not after the file's mtime (the current time for a stream).
+  Completion CompletionFor(uint64_t clock) const {
+    Completion c;
+    auto it = clocks.find(clock);
+    if (it != clocks.end()) c.clock = &it->second;
+    c.zone = zone;
+    if (have_source_anchor) {
+      c.anchor_us = source_anchor_us;
+    } else {
+      c.anchor_us = year_hint * kSecondUs;
+      c.not_after = true;
+    }
+    return c;
+  }
+
+  // Before resolving a partial time of p's clock that taught no offset yet:
+  // looks around pos (the line's start) in the chunk for lines with both
+  // times, learning from every one (see LookAround).
+  void EnsureClock(std::string_view d, size_t pos, const Peeled& p) {
+    if (!IsPartial(p.wrapper)) return;
+    auto it = clocks.find(p.clock);
+    if (it != clocks.end() && it->second.has_offset && it->second.offset_exact) return;
+    LookAround(d, pos);
+  }
+
+  // Searches lookback_bytes before and after pos for lines that print a
+  // partial wrapper time and a full time of their own, and learns from each
+  // (Observe). Lines the chunk already had searched are skipped, so that a
+  // chunk is walked at most once however many candidates ask.
+  void LookAround(std::string_view d, size_t pos) {
+    if (scanned.seq != chunk_seq) scanned = ScanMemo{chunk_seq, pos, pos};
+    const size_t from = pos > opt.lookback_bytes ? LineStartAfter(d, pos - opt.lookback_bytes) : 0;
+    const size_t to = std::min(d.size(), pos + opt.lookback_bytes);
+    if (from < scanned.lo) {
+      ScanLines(d, from, scanned.lo);
+      scanned.lo = from;
+    }
+    if (to > scanned.hi) scanned.hi = ScanLines(d, scanned.hi, to);
+  }
+
+  // The first line start at or after pos.
+  static size_t LineStartAfter(std::string_view d, size_t pos) {
+    if (pos == 0) return 0;
+    size_t nl = d.find('\n', pos - 1);
+    return nl == std::string_view::npos ? d.size() : nl + 1;
+  }
+
+  // Observes the lines that start in [from, to); returns where the line
+  // after the last one starts. REQUIRES: from is a line start.
+  size_t ScanLines(std::string_view d, size_t from, size_t to) {
+    std::string buf;
+    size_t b = from;
+    while (b < to && b < d.size()) {
+      size_t e = d.find('\n', b);
+      if (e == std::string_view::npos) e = d.size();
+      Peeled q = PeelAt(d.substr(b, e - b), &buf);
+      if (IsPartial(q.wrapper)) {
+        ParsedTime t = BodyTime(q);
+        if (t.length > 0) Observe(q, t, ToUtc(t));
+      }
+      b = e + 1;
+    }
+    return std::min(b, d.size());
+  }
+
+  // A line's own time: its body's, else its wrapper's (resolved now, or in
+  // raw->w for the caller to resolve with Resolve).
+  RawTime OwnRaw(const Peeled& p) {
+    RawTime r;
+    ParsedTime t = BodyTime(p);
+    if (t.length > 0) {
+      r.found = true;
+      r.us = ToUtc(t);
+      Observe(p, t, r.us);
+      r.quality = t.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+    } else if (p.wrapper.kind != WallKind::kNone) {
+      r.found = true;
+      r.wall = true;
+      r.w = p.wrapper;
+      r.clock = p.clock;
+    }
+    return r;
+  }
+
+  void Resolve(RawTime* r) const {
+    if (!r->found || !r->wall) return;
+    r->quality = ResolveWall(r->w, CompletionFor(r->clock), &r->us);
+    r->wall = false;
   }
 
   // A line's own time (body or wrapper); false if none.
   bool OwnTime(const Peeled& p, int64_t* us, TimeQuality* q) {
-    std::string_view b = p.body;
-    ParsedTime t;
-    if (!b.empty() && IsDigit(b[0])) {
-      t = ParseIsoTimestamp(b);
-    } else if (!b.empty() && b[0] == '[') {
-      t = ParseIsoTimestamp(b.substr(1));
-    } else if (!b.empty() && b[0] == '{') {
-      size_t k = b.substr(0, 512).find("\"timestamp\":\"");
-      if (k != std::string_view::npos) t = ParseIsoTimestamp(b.substr(k + 13));
-    }
-    if (t.length > 0) {
-      if (!t.has_zone && zone != nullptr) t.utc_us = zone->LocalToUtc(t.utc_us);
-    } else {
-      t = p.wrapper_time;
-    }
-    if (t.length == 0) return false;
-    *us = t.utc_us;
-    *q = t.has_zone ? TimeQuality::kExact : TimeQuality::kAssumedZone;
+    RawTime r = OwnRaw(p);
+    if (!r.found) return false;
+    Resolve(&r);
+    *us = r.us;
+    *q = r.quality;
     return true;
   }
 
   // Classify, plus the one shape that needs context: an art line continues
   // the banner if the stream's previous line (within 8 lines) is art too.
   LineKind KindOf(std::string_view d, size_t begin, const Peeled& p) {
-    LineKind k = Classify(p.body);
+    LineKind k = Classify(p);
     if (k != LineKind::kArt) return k;
     std::string buf;
     size_t b = begin, e = 0;
     for (int n = 0; n < 8 && PrevLine(d, b, &b, &e); ++n) {
       Peeled q = PeelAt(d.substr(b, e - b), &buf);
       if (q.stream != p.stream) continue;
-      return Classify(q.body) == LineKind::kArt ? LineKind::kContinuation : LineKind::kStart;
+      return Classify(q) == LineKind::kArt ? LineKind::kContinuation : LineKind::kStart;
     }
     return LineKind::kStart;
   }
@@ -1063,7 +1523,14 @@ struct Decoder::Impl {
   // arrival order, so the neighbour of any stream is the closer estimate;
   // but a line never precedes its own stream's previous line, so a
   // neighbour earlier than that (output grouped per container) loses.
-  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, int64_t* us, TimeQuality* q) {
+  // grouped: the line's stream is a kubectl --prefix container. kubectl
+  // prints one container's lines after another's unless it follows them
+  // (-f), so a line before its stream's first time would take the time of
+  // another container's block; it gets none, as in a file of its own. Once
+  // the stream has a time, a later neighbour is still the closer estimate
+  // (and within a block the nearest timed line is the stream's own).
+  bool InheritTime(std::string_view d, size_t begin, uint64_t stream, bool grouped, int64_t* us,
+                   TimeQuality* q) {
     TimeMemo carried;
     auto it = carry.find(stream);
     if (it != carry.end() && it->second.time_quality != TimeQuality::kNone) {
@@ -1072,6 +1539,7 @@ struct Decoder::Impl {
       carried.quality = it->second.time_quality;
     }
     TimeMemo own = SearchTime(d, begin, &stream, &time_memo[stream], carried);
+    if (grouped && !own.found) return false;
     TimeMemo global;
     global.found = have_global_time;
     global.us = global_time_us;
@@ -1086,12 +1554,19 @@ struct Decoder::Impl {
   }
 
   // Decodes the line at [begin, end) with its own fields only.
+  // A line's own time is its body's, else its wrapper's, completed with
+  // what the wrapper's clock taught (looked for around the line if needed).
   void DecodeOwn(std::string_view d, size_t begin, size_t end, LogRecord* out) {
     std::string buf;
     std::string_view line = Clean(d.substr(begin, end - begin), chunk_clean, &buf);
     Peeled p;
-    Peel(line, year_hint, zone, &p);
+    Peel(line, &p);
     DecodePeeled(line, p, zone, out);
+    if (ParsedTime t = BodyTime(p); t.length > 0) Observe(p, t, ToUtc(t));
+    if (out->time_quality == TimeQuality::kNone && p.wrapper.kind != WallKind::kNone) {
+      EnsureClock(d, begin, p);
+      out->time_quality = ResolveWall(p.wrapper, CompletionFor(p.clock), &out->time_us);
+    }
   }
 
   // Looks forward from a structlog header without a logger for the line
@@ -1115,7 +1590,7 @@ struct Decoder::Impl {
       Peeled q = PeelAt(d.substr(b, e - b), &buf);
       b = e + 1;
       if (q.stream != stream) continue;
-      if (Classify(q.body) != LineKind::kContinuation) return;
+      if (Classify(q) != LineKind::kContinuation) return;
       if (TrailingLogger(q.body, out)) return;
     }
   }
@@ -1158,7 +1633,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
       if (head.time_quality == TimeQuality::kNone) {
         int64_t us = 0;
         TimeQuality q = TimeQuality::kNone;
-        if (m.InheritTime(d, start.pos, p.stream, &us, &q)) {
+        if (m.InheritTime(d, start.pos, p.stream, p.kubectl, &us, &q)) {
           head.time_us = us;
           head.time_quality = TimeQuality::kInherited;
         }
@@ -1193,7 +1668,7 @@ void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t inde
   if (out->time_quality == TimeQuality::kNone) {
     int64_t us = 0;
     TimeQuality q = TimeQuality::kNone;
-    if (m.InheritTime(d, begin, p.stream, &us, &q)) {
+    if (m.InheritTime(d, begin, p.stream, p.kubectl, &us, &q)) {
       out->time_us = us;
       out->time_quality = TimeQuality::kInherited;
     }
@@ -1216,22 +1691,7 @@ void Decoder::EndChunk(const Chunk& chunk) {
   Impl& m = *impl_;
   m.chunk_clean = chunk.clean;
   std::string_view d = chunk.data;
-  // First timed line (for first_time_us), searching a bounded prefix.
   std::string buf;  // Holds the cleaned text of the line being looked at.
-  if (first_time_us_ == 0) {
-    size_t pos = 0;
-    for (int n = 0; n < m.opt.lookback_lines && pos < d.size(); ++n) {
-      size_t e = d.find('\n', pos);
-      if (e == std::string_view::npos) e = d.size();
-      int64_t us = 0;
-      TimeQuality q = TimeQuality::kNone;
-      if (m.OwnTime(m.PeelAt(d.substr(pos, e - pos), &buf), &us, &q)) {
-        first_time_us_ = us;
-        break;
-      }
-      pos = e + 1;
-    }
-  }
   // One walk back from the end serves every stream. Streams met in the last
   // lookback_lines lines get a carry: their last own time in that window
   // (else the one they carried in) and their open record, whose start is
@@ -1252,7 +1712,9 @@ void Decoder::EndChunk(const Chunk& chunk) {
     std::optional<size_t> earliest;  // Earliest line of the stream walked.
     uint64_t earliest_index = 0;
     bool time_done = false;
+    Impl::RawTime time;  // The stream's last own time in the window.
   };
+  Impl::RawTime global;  // The last own time of any stream in the window.
   std::unordered_map<uint64_t, Search> streams;
   size_t unresolved = 0;
   const int window = m.opt.lookback_lines;
@@ -1320,21 +1782,15 @@ void Decoder::EndChunk(const Chunk& chunk) {
     if (in_window) {
       Search& s = it->second;
       if (!global_done || !s.time_done) {
-        int64_t us = 0;
-        TimeQuality q = TimeQuality::kNone;
-        if (m.OwnTime(p, &us, &q)) {
+        Impl::RawTime t = m.OwnRaw(p);
+        if (t.found) {
           if (!global_done) {
-            m.global_time_us = us;
-            m.global_quality = q;
-            m.have_global_time = true;
+            global = t;
             global_done = true;
-            if (us > last_time_us_) last_time_us_ = us;
-            if (first_time_us_ == 0 || us < first_time_us_) first_time_us_ = us;
           }
           if (!s.time_done) {
             s.time_done = true;
-            s.carry.time_us = us;
-            s.carry.time_quality = q;
+            s.time = t;
           }
         }
       }
@@ -1351,10 +1807,40 @@ void Decoder::EndChunk(const Chunk& chunk) {
     if (begin == 0) break;
     end = begin - 1;
   }
+  // Wrapper times are resolved now that the walk has learned from the lines
+  // before them. First timed line (for first_time_us), searching a bounded
+  // prefix.
+  if (first_time_us_ == 0) {
+    size_t pos = 0;
+    for (int n = 0; n < m.opt.lookback_lines && pos < d.size(); ++n) {
+      size_t e = d.find('\n', pos);
+      if (e == std::string_view::npos) e = d.size();
+      int64_t us = 0;
+      TimeQuality q = TimeQuality::kNone;
+      if (m.OwnTime(m.PeelAt(d.substr(pos, e - pos), &buf), &us, &q)) {
+        first_time_us_ = us;
+        break;
+      }
+      pos = e + 1;
+    }
+  }
+  if (global.found) {
+    m.Resolve(&global);
+    m.global_time_us = global.us;
+    m.global_quality = global.quality;
+    m.have_global_time = true;
+    if (global.us > last_time_us_) last_time_us_ = global.us;
+    if (first_time_us_ == 0 || global.us < first_time_us_) first_time_us_ = global.us;
+  }
   // Searches that reached the chunk start: the stream's carried record, if
   // any; at the start of the source, a record may begin without a header.
   std::unordered_map<uint64_t, Impl::Carry> next;
   for (auto& [stream, s] : streams) {
+    if (s.time.found) {
+      m.Resolve(&s.time);
+      s.carry.time_us = s.time.us;
+      s.carry.time_quality = s.time.quality;
+    }
     if (!s.resolved) {
       auto it = m.carry.find(stream);
       if (it != m.carry.end() && it->second.has_record) {

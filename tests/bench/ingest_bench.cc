@@ -173,6 +173,38 @@ void BM_DecodeEveryLine(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeEveryLine)->Unit(benchmark::kMillisecond);
 
+// The decoder in context, as the pipeline drives it: every chunk ends with
+// EndChunk (which peels its last lines), and one line in kEvery is decoded as
+// a candidate (record and time searches walk back over the lines before it,
+// peeling and classifying each). This is where per-line work in Peel and
+// Classify shows.
+void BM_DecodeCandidatesInContext(benchmark::State& state) {
+  constexpr uint64_t kEvery = 64;
+  const std::vector<ingest::Chunk> chunks = CorpusChunks();
+  ingest::DecoderOptions options;
+  LogRecord record;
+  uint64_t lines = 0;
+  for (auto _ : state) {
+    ingest::Decoder decoder("corpus", options);
+    for (const ingest::Chunk& c : chunks) {
+      size_t pos = 0;
+      for (uint64_t k = 0; k < c.lines; ++k) {
+        size_t nl = c.data.find('\n', pos);
+        if (nl == std::string_view::npos) nl = c.data.size();
+        if (k % kEvery == kEvery - 1) {
+          decoder.Decode(c, pos, nl, k, &record);
+          benchmark::DoNotOptimize(record.time_us);
+        }
+        pos = nl + 1;
+      }
+      decoder.EndChunk(c);
+    }
+  }
+  for (const ingest::Chunk& c : chunks) lines += c.lines;
+  SetRates(state, lines);
+}
+BENCHMARK(BM_DecodeCandidatesInContext)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 }  // namespace etiolog::bench
 

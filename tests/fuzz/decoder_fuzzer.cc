@@ -5,8 +5,10 @@
 // times are carried across chunks), record framing and every line decoder.
 // Invariants: every decoded line is located inside the input (line number
 // and byte offset), a record start is its own record line, decoded text is
-// valid UTF-8 without NUL, and decoding a line alone twice gives
-// the same result.
+// valid UTF-8 without NUL, a time lies within the years a timestamp can
+// print (0000-9999, give or take the year and the zone offset a partial
+// wrapper time is completed with: no overflow), and decoding a line alone
+// twice gives the same result.
 
 #include <cstdint>
 #include <cstdlib>
@@ -18,10 +20,21 @@
 #include "ingest/line_reader.h"
 #include "ingest/source.h"
 #include "ingest/text.h"
+#include "ingest/timestamp.h"
 
 using etiolog::LogRecord;
 using etiolog::TimeQuality;
 namespace ingest = etiolog::ingest;
+
+namespace {
+
+bool TimeInRange(const LogRecord& r) {
+  static const int64_t kMin = etiolog::DaysFromCivil(-2, 1, 1) * 86400 * 1000000;
+  static const int64_t kMax = etiolog::DaysFromCivil(10001, 1, 1) * 86400 * 1000000;
+  return r.time_quality == TimeQuality::kNone || (r.time_us >= kMin && r.time_us <= kMax);
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -59,10 +72,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r.record_line == 0 || (!r.continuation && r.record_line != r.line)) std::abort();
       if (!ingest::IsCleanText(r.text) || !ingest::IsCleanText(r.message)) std::abort();
       if (r.time_quality == TimeQuality::kNone && r.time_us != 0) std::abort();
+      if (!TimeInRange(r)) std::abort();
 
       LogRecord a, b;
       ingest::DecodeLine(d.substr(pos, e - pos), options, &a);
       ingest::DecodeLine(d.substr(pos, e - pos), options, &b);
+      if (!TimeInRange(a)) std::abort();
       if (a.format != b.format || a.message != b.message || a.time_us != b.time_us ||
           a.level != b.level || a.logger != b.logger) {
         std::abort();

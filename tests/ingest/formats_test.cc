@@ -383,7 +383,9 @@ TEST(Formats, JournaldShort) {
   ExpectTime(key, "2025-11-06T10:30:09.104233Z", TimeQuality::kExact);  // Inner time wins.
   const LogRecord& uv = s.lines.at(2);
   EXPECT_EQ(uv.format, "uvicorn");
-  ExpectTime(uv, "2025-11-06T10:30:10Z", TimeQuality::kAssumedZone);
+  // Line 1 printed both times: the host's clock is UTC, so this line's
+  // journald time is exact, not assumed.
+  ExpectTime(uv, "2025-11-06T10:30:10Z", TimeQuality::kExact);
   const LogRecord& exc = s.lines.at(5);
   EXPECT_TRUE(exc.continuation);
   EXPECT_EQ(exc.record_line, 3u);
@@ -406,6 +408,172 @@ TEST(Formats, JournaldExportJson) {
   EXPECT_EQ(uv.message, "172.18.0.1:34366 - \"GET /ui/config HTTP/1.1\" 403 Forbidden");
   // A MESSAGE exported as a byte array, with a byte that is not UTF-8.
   EXPECT_NE(s.lines.at(3).text.find("JWT token is not valid: \xEF\xBF\xBD"), std::string::npos);
+}
+
+// Wrappers that move time (docs/formats.md, "Wrapper times"): identity and
+// times must come out as they would without the wrapper.
+
+TEST(Formats, KubectlPrefixAllContainers) {
+  DecodedSource s = One("kubectl_prefix/all-containers.log");
+  const LogRecord& start = s.lines.at(6);  // Running the uvicorn with:
+  EXPECT_EQ(start.process.host, "airflow-api-server-84d6f7c9b5-mk2lp");
+  EXPECT_EQ(start.process.component, "api-server");
+  EXPECT_EQ(start.format, "structlog");
+  EXPECT_EQ(start.logger, "airflow.cli.commands.api_server_command");  // From line 8.
+  ExpectTime(start, "2026-01-14T10:00:15.12Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(10).process.pid, 1);
+  // The traceback belongs to the pod's "Failed to validate JWT" record.
+  const LogRecord& exc = s.lines.at(16);
+  EXPECT_TRUE(exc.continuation);
+  EXPECT_EQ(exc.record_line, 12u);
+  EXPECT_EQ(exc.level, Level::kWarning);
+  EXPECT_EQ(exc.message, "jwt.exceptions.InvalidSignatureError: Signature verification failed");
+  ExpectTime(exc, "2026-01-14T11:15:25.05Z", TimeQuality::kInherited);
+  // The next pod's banner comes after the api-server's block: it takes no
+  // time from it (kubectl prints pods one after another).
+  const LogRecord& banner = s.lines.at(18);
+  EXPECT_EQ(banner.process.host, "airflow-scheduler-6c9b7f5d48-q7wzt");
+  EXPECT_EQ(banner.process.component, "scheduler");
+  EXPECT_EQ(banner.time_quality, TimeQuality::kNone);
+  ExpectTime(s.lines.at(22), "2026-01-14T10:00:07.3Z", TimeQuality::kInherited);  // uvicorn
+  EXPECT_EQ(s.lines.at(22).process.pid, 18);
+  // A sidecar container of the pod: same host, its own stream.
+  const LogRecord& groomer = s.lines.at(25);
+  EXPECT_EQ(groomer.process.host, "airflow-scheduler-6c9b7f5d48-q7wzt");
+  EXPECT_EQ(groomer.process.component, "scheduler");
+  EXPECT_FALSE(groomer.continuation);  // Not the scheduler's TaskInstance record.
+  EXPECT_EQ(groomer.message, "Trimming airflow logs to 15 days.");
+  const LogRecord& worker = s.lines.at(28);
+  EXPECT_EQ(worker.process.host, "airflow-worker-0");
+  EXPECT_EQ(worker.process.component, "worker");
+  EXPECT_EQ(worker.logger, "celery.app.trace");
+}
+
+TEST(Formats, KubectlPrefixWithoutContainer) {
+  DecodedSource s = One("kubectl_prefix/old-kubectl-no-container.log");
+  const LogRecord& err = s.lines.at(1);
+  EXPECT_EQ(err.format, "classic");
+  EXPECT_EQ(err.level, Level::kError);
+  EXPECT_EQ(err.process.host, "airflow-webserver-5c9d8f7b6d-h2x4p");
+  EXPECT_EQ(err.process.component, "api-server");
+  const LogRecord& exc = s.lines.at(4);
+  EXPECT_TRUE(exc.continuation);
+  EXPECT_EQ(exc.record_line, 1u);
+  EXPECT_EQ(exc.process.host, "airflow-webserver-5c9d8f7b6d-h2x4p");
+  EXPECT_EQ(s.lines.at(5).process.host, "airflow-scheduler-0");
+  EXPECT_EQ(s.lines.at(5).process.component, "scheduler");
+}
+
+TEST(Formats, KubectlPrefixAndTimestamps) {
+  DecodedSource s = One("kubectl_prefix/prefix-timestamps.log");
+  // A line without a time of its own takes the runtime's.
+  const LogRecord& banner = s.lines.at(1);
+  EXPECT_EQ(banner.process.host, "airflow-api-server-5f8d9c7b66-x2x9k");
+  ExpectTime(banner, "2026-01-16T12:00:26.981203Z", TimeQuality::kExact);
+  // The line's own time wins over the runtime's.
+  const LogRecord& start = s.lines.at(3);
+  EXPECT_EQ(start.format, "structlog");
+  EXPECT_EQ(start.message, "Running the uvicorn with:");
+  EXPECT_EQ(start.logger, "airflow.cli.commands.api_server_command");
+  ExpectTime(start, "2026-01-16T12:00:27.12Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(5).record_line, 3u);  // The banner's last line.
+  const LogRecord& uv = s.lines.at(6);
+  EXPECT_EQ(uv.format, "uvicorn");
+  EXPECT_EQ(uv.process.pid, 1);
+  ExpectTime(uv, "2026-01-16T12:00:28.40211756Z", TimeQuality::kExact);
+  const LogRecord& exc = s.lines.at(8);
+  EXPECT_TRUE(exc.continuation);
+  EXPECT_EQ(exc.record_line, 7u);
+  ExpectTime(exc, "2026-01-16T12:03:09.051876Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(11).process.component, "scheduler");
+}
+
+TEST(Formats, KubectlTimestamps) {
+  DecodedSource s = One("kubectl_timestamps/api-server.log");
+  EXPECT_EQ(s.lines.at(1).process.component, "api-server");  // From the file name.
+  ExpectTime(s.lines.at(1), "2025-12-07T15:49:57.913582Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(2).record_line, 1u);  // The banner is one record.
+  const LogRecord& key = s.lines.at(3);
+  EXPECT_EQ(key.format, "structlog");
+  EXPECT_EQ(key.logger, "airflow.api_fastapi.auth.tokens");
+  ExpectTime(key, "2025-12-07T15:49:58.12Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(6).record_line, 4u);
+  EXPECT_EQ(s.lines.at(6).logger, "airflow.cli.commands.api_server_command");
+  const LogRecord& uv = s.lines.at(7);
+  EXPECT_EQ(uv.message, "Started server process [7]");
+  ExpectTime(uv, "2025-12-07T15:50:00.104233Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(9).message, "JWT token is not valid: Signature verification failed");
+  // An empty line kubectl stamped.
+  EXPECT_EQ(s.lines.at(11).message, "");
+  ExpectTime(s.lines.at(11), "2025-12-07T15:52:25.00127Z", TimeQuality::kExact);
+}
+
+TEST(Formats, ComposeTimestampsWithColour) {
+  DecodedSource s = One("compose/timestamps-colour.log");
+  const LogRecord& banner = s.lines.at(1);
+  EXPECT_EQ(banner.process.host, "airflow-apiserver-1");
+  ExpectTime(banner, "2025-12-07T15:49:57.913582Z", TimeQuality::kExact);
+  const LogRecord& key = s.lines.at(3);
+  EXPECT_EQ(key.process.host, "airflow-scheduler-1");
+  EXPECT_EQ(key.process.component, "scheduler");
+  EXPECT_EQ(key.format, "structlog");
+  ExpectTime(key, "2025-12-07T15:50:01.308Z", TimeQuality::kExact);
+  EXPECT_EQ(key.text.find('\x1b'), std::string::npos);
+  const LogRecord& uv = s.lines.at(5);
+  EXPECT_EQ(uv.process.host, "airflow-scheduler-1");
+  EXPECT_EQ(uv.process.pid, 24);
+  ExpectTime(uv, "2025-12-07T15:50:01.312551Z", TimeQuality::kExact);
+  EXPECT_EQ(s.lines.at(6).logger, "airflow.api_fastapi.auth.managers.base_auth_manager");
+}
+
+TEST(Formats, JournaldShortInALocalZoneWithoutAYear) {
+  // The file's mtime is when it was checked out: the year and the zone
+  // (UTC-5) come from the lines that print both times, and apply to the
+  // lines before them, other units of the host included.
+  DecodedSource s = One("journald/short-local.log");
+  const LogRecord& systemd = s.lines.at(1);
+  EXPECT_EQ(systemd.process.host, "airflow-host");
+  EXPECT_EQ(systemd.process.pid, 1);
+  ExpectTime(systemd, "2025-11-06T13:30:05Z", TimeQuality::kExact);
+  ExpectTime(s.lines.at(2), "2025-11-06T13:30:07Z", TimeQuality::kExact);  // Banner.
+  const LogRecord& uv = s.lines.at(4);
+  EXPECT_EQ(uv.format, "uvicorn");
+  EXPECT_EQ(uv.process.pid, 1873);
+  ExpectTime(uv, "2025-11-06T13:30:09Z", TimeQuality::kExact);
+  const LogRecord& key = s.lines.at(6);
+  EXPECT_EQ(key.logger, "airflow.api_fastapi.auth.tokens");
+  ExpectTime(key, "2025-11-06T13:30:09.104233Z", TimeQuality::kExact);
+  const LogRecord& sched = s.lines.at(8);
+  EXPECT_EQ(sched.process.component, "scheduler");
+  EXPECT_EQ(sched.process.pid, 1901);
+  ExpectTime(sched, "2025-11-06T13:30:12Z", TimeQuality::kExact);
+  const LogRecord& exc = s.lines.at(11);
+  EXPECT_TRUE(exc.continuation);
+  EXPECT_EQ(exc.record_line, 10u);
+  ExpectTime(exc, "2025-11-06T13:31:02Z", TimeQuality::kExact);
+  ExpectTime(s.lines.at(12), "2025-11-06T13:31:02Z", TimeQuality::kExact);
+}
+
+TEST(Formats, HonchoTimeOfDayAcrossMidnight) {
+  // honcho prints the local time of day only (UTC+2 here); the lines'
+  // structlog times give the offset and the date, before midnight included.
+  DecodedSource s = One("honcho/honcho.log");
+  const LogRecord& system = s.lines.at(1);
+  EXPECT_EQ(system.process.host, "system");
+  ExpectTime(system, "2025-12-07T21:59:58Z", TimeQuality::kExact);
+  const LogRecord& uv = s.lines.at(3);
+  EXPECT_EQ(uv.process.host, "api-server.1");
+  EXPECT_EQ(uv.process.component, "api-server");
+  EXPECT_EQ(uv.process.pid, 41);
+  ExpectTime(uv, "2025-12-07T21:59:59Z", TimeQuality::kExact);
+  const LogRecord& sched = s.lines.at(4);
+  EXPECT_EQ(sched.process.component, "scheduler");
+  ExpectTime(sched, "2025-12-07T22:00:01.3Z", TimeQuality::kExact);
+  ExpectTime(s.lines.at(6), "2025-12-07T22:00:02Z", TimeQuality::kExact);
+  const LogRecord& exc = s.lines.at(8);
+  EXPECT_TRUE(exc.continuation);
+  EXPECT_EQ(exc.record_line, 7u);
+  EXPECT_EQ(exc.level, Level::kWarning);
 }
 
 TEST(Formats, BareLines) {
