@@ -45,10 +45,10 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 // rows. Every statement is idempotent; docs/store-schema.md explains each.
 constexpr char kDeriveSql[] = R"sql(
 UPDATE instances SET prev_id = NULL, rollout_id = NULL;
-UPDATE instances SET seq = (SELECT count(*) FROM instances p
-                            WHERE p.stream_id = instances.stream_id AND p.id < instances.id
-                              AND p.dump_only = 0)
-  WHERE dump_only = 0;
+UPDATE instances SET seq = r.seq
+  FROM (SELECT id, row_number() OVER (PARTITION BY stream_id ORDER BY id) - 1 AS seq
+        FROM instances WHERE dump_only = 0) r
+  WHERE r.id = instances.id;
 UPDATE instances SET name = CASE
     WHEN dump_name IS NOT NULL THEN dump_name
     WHEN host <> '' THEN host
@@ -64,26 +64,29 @@ UPDATE instances SET first_us = CASE
     ELSE first_event_us END;
 UPDATE instances SET last_us = coalesce(
     (SELECT e.time_us FROM events e WHERE e.id = instances.stop_event_id),
-    (SELECT n.first_us FROM instances n
-      WHERE n.stream_id = instances.stream_id AND n.seq > instances.seq
-      ORDER BY n.seq LIMIT 1),
+    n.next_first_us,
     (SELECT s.last_time_us FROM streams st JOIN sources s ON s.id = st.source_id
       WHERE st.id = instances.stream_id),
-    last_event_us);
+    last_event_us)
+  FROM (SELECT id, lead(first_us) OVER (PARTITION BY stream_id ORDER BY seq) AS next_first_us
+        FROM instances) n
+  WHERE n.id = instances.id;
 UPDATE instances SET last_us = last_event_us WHERE last_event_us > last_us;
 UPDATE instances SET last_us = dump_last_us WHERE dump_last_us > last_us;
 UPDATE instances SET prev_id = coalesce(
-    (SELECT p.id FROM instances p
-      WHERE p.stream_id = instances.stream_id AND p.seq < instances.seq
-      ORDER BY p.seq DESC LIMIT 1),
+    p.prev_in_stream,
     CASE WHEN start_event_id IS NOT NULL THEN
       (SELECT p.id FROM instances p
         WHERE p.slot = instances.slot AND p.stream_id <> instances.stream_id
           AND p.first_us < instances.first_us
-        ORDER BY p.first_us DESC, p.id DESC LIMIT 1) END);
+        ORDER BY p.first_us DESC, p.id DESC LIMIT 1) END)
+  FROM (SELECT id, lag(id) OVER (PARTITION BY stream_id ORDER BY seq) AS prev_in_stream
+        FROM instances) p
+  WHERE p.id = instances.id;
 
 DELETE FROM rollouts;
-INSERT INTO rollouts(id, first_us, last_us, started, restarted, revision_event_id)
+DROP TABLE IF EXISTS temp.rollout_starts;
+CREATE TEMP TABLE rollout_starts AS
   WITH starts AS (
     SELECT id, first_us, prev_id, NULL AS revision FROM instances
     WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL
@@ -95,13 +98,13 @@ INSERT INTO rollouts(id, first_us, last_us, started, restarted, revision_event_i
            CASE WHEN first_us - lag(first_us) OVER (ORDER BY first_us, id, revision)
                        <= :rollout_gap
                 THEN 0 ELSE 1 END AS brk
-    FROM starts),
-  g AS (SELECT *, sum(brk) OVER (ORDER BY first_us, id, revision) AS rid FROM s)
+    FROM starts)
+  SELECT *, sum(brk) OVER (ORDER BY first_us, id, revision) AS rid FROM s;
+INSERT INTO rollouts(id, first_us, last_us, started, restarted, revision_event_id)
   SELECT rid, min(first_us), max(first_us), count(id), count(prev_id), min(revision)
-  FROM g GROUP BY rid;
-UPDATE instances SET rollout_id =
-    (SELECT r.id FROM rollouts r WHERE instances.first_us BETWEEN r.first_us AND r.last_us)
-  WHERE start_event_id IS NOT NULL AND first_us IS NOT NULL;
+  FROM temp.rollout_starts GROUP BY rid;
+UPDATE instances SET rollout_id = g.rid FROM temp.rollout_starts g WHERE g.id = instances.id;
+DROP TABLE temp.rollout_starts;
 
 DELETE FROM key_epochs;
 INSERT INTO key_epochs(instance_id, section, option, state, event_id, events, from_us, to_us)
