@@ -239,8 +239,9 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
       }
       break;
     }
-    const size_t events_before = batch_.events.size();
-    const size_t event_bytes_before = batch_.event_bytes;
+    size_t events_before = batch_.events.size();
+    size_t event_bytes_before = batch_.event_bytes;
+    Status sent;  // The first failure of a send made inside the scan.
     // LineReader checked plain chunks as it read them; others are checked
     // here.
     ingest::BadBytes bb;
@@ -310,6 +311,19 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
             batch_.event_bytes += EventBytes(ev);
             batch_.events.push_back(std::move(ev));
           }
+          // A storm of matching lines fills a batch inside one chunk: send it
+          // now, so memory stays bounded in events however dense they are.
+          // The checkpoint stays where the previous chunk ended: a replay of
+          // this chunk stores nothing twice.
+          if (batch_.events.size() >= kBatchEvents || batch_.event_bytes >= kBatchEventBytes) {
+            stats->events += batch_.events.size() - events_before;
+            batch_.checkpoint_offset = last_offset_;
+            batch_.checkpoint_line = last_line_;
+            pending_ = true;
+            if (Status st = Send(emit); !st.ok() && sent.ok()) sent = st;
+            events_before = 0;
+            event_bytes_before = 0;
+          }
           // The line's own events are made; now it sets the context of the
           // lines after it.
           for (const rules::Match& m : matches_) {
@@ -326,6 +340,7 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
             }
           }
         });
+    ETIOLOG_RETURN_IF_ERROR(sent);
     if (!scan.ok()) {
       stats->errors.push_back(name_ + ": " + scan.message());
       batch_.events.resize(events_before);  // The chunk was not read completely.
