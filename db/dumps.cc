@@ -153,9 +153,11 @@ class Placer {
   Status Run() {
     ETIOLOG_RETURN_IF_ERROR(ExecScript(db_, kUndoSql, "undo state dumps"));
     ETIOLOG_RETURN_IF_ERROR(DateRelativeFacts());
-    ETIOLOG_RETURN_IF_ERROR(LoadLogInstances());
     std::map<std::string, std::vector<Fact>> by_process;
     ETIOLOG_RETURN_IF_ERROR(LoadFacts(&by_process));
+    // Logs without a state dump (most of them) need no instance in memory.
+    if (by_process.empty()) return Status::OK();
+    ETIOLOG_RETURN_IF_ERROR(LoadLogInstances());
     for (const auto& [name, facts] : by_process) {
       ETIOLOG_RETURN_IF_ERROR(PlaceProcess(name, facts));
     }

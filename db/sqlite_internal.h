@@ -88,6 +88,13 @@ inline Status StepDone(sqlite3* db, sqlite3_stmt* s, std::string_view what) {
   return st;
 }
 
+// Runs one statement that returns no rows. Returns IoError naming what.
+inline Status Exec(sqlite3* db, std::string_view sql, std::string_view what) {
+  Stmt s;
+  if (Status st = Prepare(db, sql, what, &s); !st.ok()) return st;
+  return StepDone(db, s.get(), what);
+}
+
 }  // namespace etiolog::db::internal
 
 #endif  // ETIOLOG_DB_SQLITE_INTERNAL_H_

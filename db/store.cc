@@ -297,6 +297,23 @@ ALTER TABLE rollouts ADD COLUMN revision_event_id INTEGER;
     R"sql(
 ALTER TABLE findings ADD COLUMN kind TEXT NOT NULL DEFAULT 'finding';
 )sql",
+    // 7: who was alive during each failure burst, counted (burst_alive),
+    // and the rollout before each burst. Derived by the next BuildTimeline().
+    R"sql(
+ALTER TABLE failure_bursts ADD COLUMN rollout_id INTEGER;
+CREATE TABLE burst_alive(
+  burst_id  INTEGER NOT NULL,
+  component TEXT NOT NULL,
+  option    TEXT NOT NULL,
+  state     TEXT NOT NULL,
+  side      TEXT NOT NULL,
+  slots     INTEGER NOT NULL,
+  instances INTEGER NOT NULL,
+  printed   INTEGER NOT NULL,
+  sample    TEXT NOT NULL,
+  PRIMARY KEY (burst_id, component, option, state, side)
+) WITHOUT ROWID;
+)sql",
 };
 
 using internal::SqlError;

@@ -352,6 +352,7 @@ struct Timeline::Stream {
   bool any = false;                     // Placed an event already.
   uint64_t last_offset = 0;             // Offset of the last placed event.
   std::set<std::string> rules_at_last;  // Rules placed at last_offset.
+  uint64_t touched = 0;                 // When it was last used (Timeline::clock_).
 };
 
 Timeline::Timeline(sqlite3* db) : db_(db) {}
@@ -365,8 +366,13 @@ void Timeline::Reset() {
 Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_view host,
                                               std::string_view format) {
   auto key = std::make_pair(source_id, std::string(host));
-  if (auto it = streams_.find(key); it != streams_.end()) return it->second.get();
+  if (auto it = streams_.find(key); it != streams_.end()) {
+    it->second->touched = ++clock_;
+    return it->second.get();
+  }
+  if (streams_.size() >= kMaxStreams) ETIOLOG_RETURN_IF_ERROR(EvictIdleStreams());
   auto s = std::make_unique<Stream>();
+  s->touched = ++clock_;
   s->source_id = source_id;
   s->host = key.second;
   if (!find_stream_) {
@@ -660,6 +666,28 @@ Status Timeline::FlushBurst(Burst* b) {
   return Status::OK();
 }
 
+Status Timeline::EvictIdleStreams() {
+  // The least recently used half goes: flushed, then forgotten. A later
+  // event of one of them finds its stream not live and is written unplaced,
+  // and Finalize() rebuilds that stream from its events (see the top).
+  std::vector<std::pair<uint64_t, const std::pair<int64_t, std::string>*>> by_use;
+  by_use.reserve(streams_.size());
+  for (const auto& [key, s] : streams_) by_use.emplace_back(s->touched, &key);
+  const size_t n = by_use.size() / 2;
+  std::nth_element(by_use.begin(), by_use.begin() + static_cast<std::ptrdiff_t>(n), by_use.end());
+  std::vector<std::pair<int64_t, std::string>> evict;
+  evict.reserve(n);
+  for (size_t i = 0; i < n; ++i) evict.push_back(*by_use[i].second);
+  for (const auto& key : evict) {
+    auto it = streams_.find(key);
+    Stream* s = it->second.get();
+    ETIOLOG_RETURN_IF_ERROR(FlushInstance(&s->inst));
+    for (auto& [surface, b] : s->bursts) ETIOLOG_RETURN_IF_ERROR(FlushBurst(&b));
+    streams_.erase(it);
+  }
+  return Status::OK();
+}
+
 Status Timeline::Flush() {
   for (auto& [key, s] : streams_) {
     ETIOLOG_RETURN_IF_ERROR(FlushInstance(&s->inst));
@@ -835,7 +863,8 @@ Status Timeline::Finalize() {
     if (gap > 0) sqlite3_bind_int64(raw, gap, kRolloutGapUs);
     ETIOLOG_RETURN_IF_ERROR(StepDone(db_, raw, "derive timeline"));
   }
-  return DeriveWorkloads(db_);
+  ETIOLOG_RETURN_IF_ERROR(DeriveWorkloads(db_));
+  return DeriveBurstAlive(db_);
 }
 
 }  // namespace etiolog::db::internal

@@ -87,6 +87,15 @@ struct Placement {
   int64_t burst_id = 0;
 };
 
+// Derives burst_alive (docs/store-schema.md): for each failure burst, the
+// instances alive during it, counted by component, key option and state,
+// and side of the burst's rollout (failure_bursts.rollout_id, set here too),
+// with a few samples. A sweep over time: O((I + B) log I) for I instances
+// and B bursts, plus the instances that start during bursts.
+// REQUIRES: inside a write transaction; instances, rollouts and key_epochs
+// derived.
+Status DeriveBurstAlive(sqlite3* db);
+
 class Timeline {
  public:
   // *db must outlive the timeline.
@@ -134,12 +143,20 @@ class Timeline {
     kStartup,   // Those, and its startup events up to its last start marker.
   };
   Status OpenInstance(Stream* s, Move move);
+  // Flushes and forgets the least recently used half of streams_.
+  Status EvictIdleStreams();
   Status RebuildStream(int64_t stream_id);
   Status FlushInstance(Instance* inst);
   Status FlushBurst(Burst* b);
 
   sqlite3* db_;
+  // Streams whose state is kept in memory, at most kMaxStreams: with more
+  // (a fleet of thousands of pods in one store), the least recently used
+  // are flushed and forgotten, and rebuilt from their events by Finalize()
+  // if more of their events come, so memory stays bounded.
+  static constexpr size_t kMaxStreams = 4096;
   std::map<std::pair<int64_t, std::string>, std::unique_ptr<Stream>> streams_;
+  uint64_t clock_ = 0;  // Counts stream uses (Stream::touched).
   std::set<int64_t> dirty_streams_;  // Streams holding unplaced events.
   Stmt insert_stream_, find_stream_, source_path_, insert_instance_, update_instance_,
       delete_instance_, move_event_, insert_burst_, update_burst_, upsert_burst_kind_;

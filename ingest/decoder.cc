@@ -1189,6 +1189,10 @@ void DecodeLine(std::string_view raw, const DecoderOptions& options, LogRecord* 
 // Decoder: record framing and time inheritance over a chunk.
 
 struct Decoder::Impl {
+  // Lines an own-stream time search walks when a neighbour's time is known
+  // (InheritTime).
+  static constexpr int kOwnAfterAny = 64;
+
   SourceContext ctx;
   DecoderOptions opt;
   const TimeZone* zone = nullptr;
@@ -1482,14 +1486,17 @@ struct Decoder::Impl {
   // Walks back from the line at begin to the nearest line with a time of its
   // own, among the lines of *stream (any stream if null), reusing and
   // updating memo. At the chunk start the answer is fallback.
+  // max_visited (> 0) bounds the lines walked over, of any stream, below
+  // the usual 8 * lookback_lines.
   TimeMemo SearchTime(std::string_view d, size_t begin, const uint64_t* stream, TimeMemo* memo,
-                      const TimeMemo& fallback) {
+                      const TimeMemo& fallback, int max_visited = 0) {
     const bool memo_valid = memo->seq == chunk_seq && memo->pos < begin;
     size_t b = 0, e = 0, pos = begin;
     int same = 0, visited = 0;
+    const int visit_bound = max_visited > 0 ? max_visited : 8 * opt.lookback_lines;
     TimeMemo result;
     std::string buf;
-    while (same < opt.lookback_lines && visited < 8 * opt.lookback_lines) {
+    while (same < opt.lookback_lines && visited < visit_bound) {
       if (!PrevLine(d, pos, &b, &e)) {
         result = fallback;
         break;
@@ -1538,13 +1545,27 @@ struct Decoder::Impl {
       carried.us = it->second.time_us;
       carried.quality = it->second.time_quality;
     }
-    TimeMemo own = SearchTime(d, begin, &stream, &time_memo[stream], carried);
-    if (grouped && !own.found) return false;
     TimeMemo global;
     global.found = have_global_time;
     global.us = global_time_us;
     global.quality = global_quality;
-    TimeMemo any = SearchTime(d, begin, nullptr, &any_time_memo, global);
+    TimeMemo own, any;
+    if (grouped) {
+      own = SearchTime(d, begin, &stream, &time_memo[stream], carried);
+      if (!own.found) return false;
+      any = SearchTime(d, begin, nullptr, &any_time_memo, global);
+    } else {
+      any = SearchTime(d, begin, nullptr, &any_time_memo, global);
+      // Interleaved output (a neighbour of any stream has a time): the
+      // stream's own earlier line wins only if it is later than that
+      // neighbour, which happens when output is grouped per container,
+      // where that line is close by. So the own search stops after
+      // kOwnAfterAny lines: with thousands of interleaved streams (a
+      // fleet), a full walk per stream start cost most of the ingest, to
+      // find a time that loses anyway.
+      own = SearchTime(d, begin, &stream, &time_memo[stream], carried,
+                       any.found ? kOwnAfterAny : 0);
+    }
     TimeMemo r = own;
     if (any.found && (!own.found || any.us >= own.us)) r = any;
     if (!r.found) return false;

@@ -407,6 +407,8 @@ ALTER TABLE instances DROP COLUMN workload;
 ALTER TABLE instances DROP COLUMN template_hash;
 ALTER TABLE rollouts DROP COLUMN revision_event_id;
 ALTER TABLE findings DROP COLUMN kind;
+DROP TABLE burst_alive;
+ALTER TABLE failure_bursts DROP COLUMN rollout_id;
 PRAGMA user_version = 4;
 )sql";
     char* err = nullptr;
