@@ -44,45 +44,44 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 // The lifetime and correlation tables, derived from the instance and event
 // rows. Every statement is idempotent; docs/store-schema.md explains each.
 constexpr char kDeriveSql[] = R"sql(
-UPDATE instances SET prev_id = NULL, rollout_id = NULL;
-UPDATE instances SET seq = r.seq
-  FROM (SELECT id, row_number() OVER (PARTITION BY stream_id ORDER BY id) - 1 AS seq
-        FROM instances WHERE dump_only = 0) r
+UPDATE instances SET
+    seq = CASE WHEN instances.dump_only = 0 THEN r.seq ELSE instances.seq END,
+    name = CASE
+      WHEN dump_name IS NOT NULL THEN dump_name
+      WHEN host <> '' THEN host
+      WHEN slot LIKE 'k8s:%' THEN substr(slot, 5)
+      ELSE r.file END,
+    first_us = CASE
+      WHEN dump_first_us IS NOT NULL
+        THEN min(dump_first_us, coalesce(first_event_us, dump_first_us))
+      WHEN instances.dump_only = 0 AND r.seq = 0 AND start_event_id IS NULL
+        THEN coalesce(r.source_first_us, first_event_us)
+      ELSE first_event_us END
+  FROM (SELECT i.id,
+               row_number() OVER (PARTITION BY i.stream_id, i.dump_only ORDER BY i.id) - 1 AS seq,
+               substr(s.path, length(rtrim(s.path, replace(s.path, '/', ''))) + 1) AS file,
+               s.first_time_us AS source_first_us
+        FROM instances i JOIN streams st ON st.id = i.stream_id
+        JOIN sources s ON s.id = st.source_id ORDER BY i.id) r
   WHERE r.id = instances.id;
-UPDATE instances SET name = CASE
-    WHEN dump_name IS NOT NULL THEN dump_name
-    WHEN host <> '' THEN host
-    WHEN slot LIKE 'k8s:%' THEN substr(slot, 5)
-    ELSE (SELECT substr(s.path, length(rtrim(s.path, replace(s.path, '/', ''))) + 1)
-          FROM streams st JOIN sources s ON s.id = st.source_id
-          WHERE st.id = instances.stream_id) END;
-UPDATE instances SET first_us = CASE
-    WHEN dump_first_us IS NOT NULL THEN min(dump_first_us, coalesce(first_event_us, dump_first_us))
-    WHEN seq = 0 AND start_event_id IS NULL THEN coalesce(
-      (SELECT s.first_time_us FROM streams st JOIN sources s ON s.id = st.source_id
-        WHERE st.id = instances.stream_id), first_event_us)
-    ELSE first_event_us END;
-UPDATE instances SET last_us = coalesce(
-    (SELECT e.time_us FROM events e WHERE e.id = instances.stop_event_id),
-    n.next_first_us,
-    (SELECT s.last_time_us FROM streams st JOIN sources s ON s.id = st.source_id
-      WHERE st.id = instances.stream_id),
-    last_event_us)
-  FROM (SELECT id, lead(first_us) OVER (PARTITION BY stream_id ORDER BY seq) AS next_first_us
-        FROM instances) n
+UPDATE instances SET
+    last_us = CASE WHEN n.base IS NULL THEN NULL
+                   ELSE max(n.base, coalesce(last_event_us, n.base),
+                            coalesce(dump_last_us, n.base)) END,
+    prev_id = coalesce(n.prev_in_stream,
+      CASE WHEN start_event_id IS NOT NULL THEN
+        (SELECT p.id FROM instances p
+          WHERE p.slot = instances.slot AND p.stream_id <> instances.stream_id
+            AND p.first_us < instances.first_us
+          ORDER BY p.first_us DESC, p.id DESC LIMIT 1) END),
+    rollout_id = NULL
+  FROM (SELECT i.id, lag(i.id) OVER w AS prev_in_stream,
+               coalesce((SELECT e.time_us FROM events e WHERE e.id = i.stop_event_id),
+                        lead(i.first_us) OVER w, s.last_time_us, i.last_event_us) AS base
+        FROM instances i JOIN streams st ON st.id = i.stream_id
+        JOIN sources s ON s.id = st.source_id
+        WINDOW w AS (PARTITION BY i.stream_id ORDER BY i.seq) ORDER BY i.id) n
   WHERE n.id = instances.id;
-UPDATE instances SET last_us = last_event_us WHERE last_event_us > last_us;
-UPDATE instances SET last_us = dump_last_us WHERE dump_last_us > last_us;
-UPDATE instances SET prev_id = coalesce(
-    p.prev_in_stream,
-    CASE WHEN start_event_id IS NOT NULL THEN
-      (SELECT p.id FROM instances p
-        WHERE p.slot = instances.slot AND p.stream_id <> instances.stream_id
-          AND p.first_us < instances.first_us
-        ORDER BY p.first_us DESC, p.id DESC LIMIT 1) END)
-  FROM (SELECT id, lag(id) OVER (PARTITION BY stream_id ORDER BY seq) AS prev_in_stream
-        FROM instances) p
-  WHERE p.id = instances.id;
 
 DELETE FROM rollouts;
 DROP TABLE IF EXISTS temp.rollout_starts;
