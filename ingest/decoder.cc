@@ -39,6 +39,7 @@
 
 #include <simdjson.h>
 
+#include "ingest/check.h"
 #include "ingest/path_identity.h"
 #include "ingest/text.h"
 
@@ -1563,8 +1564,8 @@ struct Decoder::Impl {
       // kOwnAfterAny lines: with thousands of interleaved streams (a
       // fleet), a full walk per stream start cost most of the ingest, to
       // find a time that loses anyway.
-      own = SearchTime(d, begin, &stream, &time_memo[stream], carried,
-                       any.found ? kOwnAfterAny : 0);
+      own =
+          SearchTime(d, begin, &stream, &time_memo[stream], carried, any.found ? kOwnAfterAny : 0);
     }
     TimeMemo r = own;
     if (any.found && (!own.found || any.us >= own.us)) r = any;
@@ -1630,6 +1631,8 @@ Decoder::Decoder(SourceContext context, const DecoderOptions& options)
 Decoder::~Decoder() = default;
 
 void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t index, LogRecord* out) {
+  ETIOLOG_DCHECK(begin <= end && end <= chunk.data.size(), "the line lies inside its chunk");
+  ETIOLOG_DCHECK(index < chunk.lines, "the line index is one of the chunk's");
   Impl& m = *impl_;
   m.chunk_clean = chunk.clean;
   *out = LogRecord();
