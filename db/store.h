@@ -183,12 +183,13 @@ class Store {
     uint64_t query_step_limit = kDefaultQueryStepLimit;
   };
 
-  // The default query step limit: 2,000,000,000 steps, about 10 to 20 s
-  // of one core. The built-in causes need at most about 8,000,000 on a
-  // store of a million events (tests/bench/diagnosis_bench.cc prints each
-  // query's steps), so the limit leaves a factor of 250 for larger stores
-  // and heavier site causes.
-  static constexpr uint64_t kDefaultQueryStepLimit = 2'000'000'000;
+  // The default query step limit: 1,000,000,000 steps, about 10 s of one
+  // core (SQLite runs about 100 million a second). The largest query of the
+  // built-in causes runs about 540,000 on a store of a million events
+  // (tests/bench/diagnosis_bench.cc prints each cause's), so the limit
+  // leaves a factor of almost 2,000 for larger stores and heavier site
+  // causes, and a runaway query still ends within seconds.
+  static constexpr uint64_t kDefaultQueryStepLimit = 1'000'000'000;
 
   // Opens or creates the store at path and migrates it to the current
   // schema. path "" is a private temporary file deleted on close;
