@@ -102,6 +102,12 @@ Result<CauseTestSummary> RunCauseExamples(const rules::Matcher& matcher,
           fail("the diagnosis failed: " + std::string(verdict.status().message()));
           continue;
         }
+        // A cause skipped for failing SQL changes what the others give
+        // (suppression): the example proves nothing then.
+        if (!verdict->cause_errors.empty()) {
+          fail("the diagnosis failed: " + verdict->cause_errors.front().message);
+          continue;
+        }
         const std::vector<Finding>& pool = risk ? verdict->risks : verdict->findings;
         const bool produced = std::any_of(pool.begin(), pool.end(), [&](const Finding& f) {
           return f.cause == expected_cause && (ex.surface.empty() || f.surface == ex.surface) &&
