@@ -32,9 +32,11 @@
 // it opens depends on the path:
 //   - a file: the file (journal_mode=WAL, so reading never blocks writing);
 //   - "" (temporary): a file created in $TMPDIR (else /tmp) as
-//     etiolog-XXXXXX.db, mode 0600, WAL, synchronous=OFF (it dies with the
-//     store), deleted with its -wal and -shm files when the Store is
-//     destroyed. A process killed before that leaves the file behind;
+//     etiolog-XXXXXX.db, mode 0600, deleted when the Store is destroyed (a
+//     process killed before that leaves it behind). It dies with the Store,
+//     so it is never synced and its rollback journal is in memory: as cheap
+//     per commit as SQLite's anonymous temporary file it replaces, which a
+//     second connection could not open;
 //   - ":memory:": a shared-cache in-memory database private to the Store
 //     (file:etiolog-<pid>-<n>?mode=memory&cache=shared), gone when the
 //     Store is. Both connections share its one page cache; the read-only
