@@ -60,7 +60,9 @@ Result<Verdict> DiagnoseFiles(const rules::Matcher& matcher,
     std::unique_ptr<ingest::Source> src = ingest::NewMemorySource(name, text);
     ETIOLOG_RETURN_IF_ERROR(pipeline.Ingest(src.get(), &stats));
   }
-  return DiagnoseStore(store->get(), causes, DiagnoseOptions());
+  DiagnoseOptions diagnose;
+  diagnose.query_step_limit = kExampleStepLimit;
+  return DiagnoseStore(store->get(), causes, diagnose);
 }
 
 Result<CauseTestSummary> RunCauseExamples(const rules::Matcher& matcher,
