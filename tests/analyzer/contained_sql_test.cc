@@ -251,5 +251,30 @@ TEST_F(ContainedSqlTest, AnalyzeReportsTheRestAndExitsPartial) {
   EXPECT_CONTAINS(out.str(), "\"cause\": \"per_process_key\"");
 }
 
+TEST_F(ContainedSqlTest, ReportExplainSkipsTheCauseAndExitsPartial) {
+  const std::string db = (dir_ / "s.db").string();
+  AnalyzeOptions a;
+  a.paths = {kScenario};
+  a.db_path = db;
+  a.default_rules = false;
+  std::ostringstream out, err;
+  ASSERT_EQ(RunAnalyze(a, out, err), kExitOk) << err.str();
+  const std::string pack = (dir_ / "m.yaml").string();
+  std::ofstream(pack) << "pack: m\ncauses:\n  - id: malicious\n    title: t\n    detect: BEGIN\n"
+                         "    summary: s\n    remediation: r\n";
+  ReportCommandOptions r;
+  r.db_path = db;
+  r.default_rules = false;
+  r.rule_files = {pack};
+  r.explain = true;
+  r.output.report.format = ReportFormat::kJson;
+  out.str("");
+  err.str("");
+  EXPECT_EQ(RunReport(r, out, err), kExitPartial) << err.str();
+  EXPECT_CONTAINS(err.str(), "cause 'malicious' detect: BEGIN is not allowed");
+  EXPECT_CONTAINS(out.str(), "\"status\": \"error\"");
+  EXPECT_CONTAINS(out.str(), "\"cause\": \"per_process_key\"");
+}
+
 }  // namespace
 }  // namespace etiolog::analyzer
