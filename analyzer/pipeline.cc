@@ -448,12 +448,12 @@ class Writer {
       case Message::Kind::kBatch: {
         Status st =
             store_->AppendEvents(source_id_, m.events, m.checkpoint_offset, m.checkpoint_line);
-        return st.Annotate(name_);
+        return st.Annotate("storing " + name_);
       }
       case Message::Kind::kEnd:
         return store_
             ->UpdateSourceStats(source_id_, m.first_us, m.last_us, m.capped, m.bad, m.modified_us)
-            .Annotate(name_);
+            .Annotate("storing " + name_);
     }
     return Status::OK();
   }

@@ -430,12 +430,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
   } else if (memory) {
     name = MemoryUri();
   }
-  const std::string shown = temporary ? "temporary store" : path;
+  // A temporary store is named by its file, so a full $TMPDIR can be told.
+  const std::string shown = temporary ? "temporary store " + name : path;
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE |
                     (options.create_if_missing || memory ? SQLITE_OPEN_CREATE : 0) |
                     (memory ? SQLITE_OPEN_URI : 0);
-  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags,
+                           options.vfs.empty() ? nullptr : options.vfs.c_str());
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);
@@ -449,8 +451,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
   }
   if (options.heap_limit_kib > 0) sqlite3_soft_heap_limit64(options.heap_limit_kib * 1024);
   std::unique_ptr<Store> store(new Store(raw, temporary ? name : std::string()));
+  store->shown_ = shown;
   if (sqlite3_extended_result_codes(raw, 1) != SQLITE_OK ||
-      sqlite3_busy_timeout(raw, 5000) != SQLITE_OK) {
+      sqlite3_busy_timeout(raw, options.busy_timeout_ms) != SQLITE_OK) {
     return SqlError(raw, shown + ": cannot set up the store");
   }
   // A file store is WAL: the query connection reads while the writer
@@ -533,173 +536,186 @@ Status Store::Migrate() {
 }
 
 Result<SourceInfo> Store::AddSource(const std::string& path) {
-  {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO sources(path) VALUES(?)", -1, &raw,
-                           nullptr) != SQLITE_OK) {
-      return SqlError(db_, "add source");
+  Result<SourceInfo> added = [&]() -> Result<SourceInfo> {
+    {
+      sqlite3_stmt* raw = nullptr;
+      if (sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO sources(path) VALUES(?)", -1, &raw,
+                             nullptr) != SQLITE_OK) {
+        return SqlError(db_, "add source");
+      }
+      Stmt s(raw);
+      BindText(s.get(), 1, path);
+      if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "add source");
     }
-    Stmt s(raw);
-    BindText(s.get(), 1, path);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "add source");
-  }
-  Result<Table> t =
-      Select("SELECT id, checkpoint_offset, checkpoint_line FROM sources WHERE path = :path",
-             {{"path", path}}, "add source");
-  if (!t.ok()) return t.status();
-  if (t->rows.empty()) return Status::Internal("source vanished after insert: " + path);
-  SourceInfo info;
-  info.id = std::get<int64_t>(t->rows[0][0]);
-  info.path = path;
-  info.checkpoint_offset = static_cast<uint64_t>(std::get<int64_t>(t->rows[0][1]));
-  info.checkpoint_line = static_cast<uint64_t>(std::get<int64_t>(t->rows[0][2]));
-  return info;
+    Result<Table> t =
+        Select("SELECT id, checkpoint_offset, checkpoint_line FROM sources WHERE path = :path",
+               {{"path", path}}, "add source");
+    if (!t.ok()) return t.status();
+    if (t->rows.empty()) return Status::Internal("source vanished after insert: " + path);
+    SourceInfo info;
+    info.id = std::get<int64_t>(t->rows[0][0]);
+    info.path = path;
+    info.checkpoint_offset = static_cast<uint64_t>(std::get<int64_t>(t->rows[0][1]));
+    info.checkpoint_line = static_cast<uint64_t>(std::get<int64_t>(t->rows[0][2]));
+    return info;
+  }();
+  if (!added.ok()) return Named(added.status());
+  return added;
 }
 
 Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
                            uint64_t checkpoint_offset, uint64_t checkpoint_line) {
-  ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](Status st) {
-    (void)Exec("ROLLBACK");
-    timeline_->Reset();  // Its rows were rolled back too.
-    return st;
-  };
-  Stmt ins, cap, cp;
-  Status st = internal::Prepare(
-      db_,
-      "INSERT OR IGNORE INTO events(source_id, offset, line, time_us, time_quality, "
-      "kind, rule, surface, severity, level, logger, format, host, component, pid, "
-      "message, text, stream_id, instance_id, burst_id, age_us, age_resolution_us) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-      "prepare event insert", &ins);
-  if (st.ok()) {
-    st = internal::Prepare(db_,
-                           "INSERT OR REPLACE INTO captures(event_id, name, value) VALUES(?,?,?)",
-                           "prepare capture insert", &cap);
-  }
-  if (!st.ok()) return fail(st);
-  for (const Event& e : events) {
-    const LogRecord& r = e.record;
-    internal::EventFacts facts;
-    facts.source_id = source_id;
-    facts.offset = r.offset;
-    facts.host = r.process.host;
-    facts.kind = e.kind;
-    facts.rule = e.rule;
-    facts.surface = e.surface;
-    facts.component = r.process.component;
-    facts.format = r.format;
-    if (r.time_quality != TimeQuality::kNone) facts.time_us = r.time_us;
-    facts.time_inherited = r.time_quality == TimeQuality::kInherited;
-    facts.pid = r.process.pid;
-    Result<internal::Placement> place = timeline_->Place(facts);
-    if (!place.ok()) return fail(place.status());
-    sqlite3_stmt* s = ins.get();
-    sqlite3_bind_int64(s, 1, source_id);
-    sqlite3_bind_int64(s, 2, static_cast<int64_t>(r.offset));
-    sqlite3_bind_int64(s, 3, static_cast<int64_t>(r.line));
-    internal::BindOptional(s, 4, facts.time_us);
-    // A state-dump fact known only by its age is dated by BuildTimeline().
-    const bool relative = r.time_quality == TimeQuality::kNone && e.age_us.has_value();
-    BindText(s, 5, relative ? std::string_view("relative") : TimeQualityName(r.time_quality));
-    BindText(s, 6, e.kind);
-    BindText(s, 7, e.rule);
-    BindText(s, 8, e.surface);
-    BindText(s, 9, e.severity);
-    BindText(s, 10, LevelName(r.level));
-    BindText(s, 11, r.logger);
-    BindText(s, 12, r.format);
-    BindText(s, 13, r.process.host);
-    BindText(s, 14, r.process.component);
-    internal::BindNonZero(s, 15, r.process.pid);
-    BindText(s, 16, r.message);
-    BindText(s, 17, r.text);
-    sqlite3_bind_int64(s, 18, place->stream_id);
-    internal::BindNonZero(s, 19, place->instance_id);
-    internal::BindNonZero(s, 20, place->burst_id);
-    internal::BindOptional(s, 21, e.age_us);
-    internal::BindOptional(s, 22,
-                           e.age_us ? std::optional<int64_t>(e.age_resolution_us) : std::nullopt);
-    st = internal::StepDone(db_, s, "insert event");
-    if (!st.ok()) return fail(st);
-    const bool inserted = sqlite3_changes(db_) > 0;
-    const int64_t id = inserted ? sqlite3_last_insert_rowid(db_) : 0;
-    timeline_->Record(facts, *place, id, inserted);
-    if (!inserted) continue;  // Already stored.
-    for (const auto& [name, value] : e.captures) {
-      sqlite3_stmt* c = cap.get();
-      sqlite3_bind_int64(c, 1, id);
-      BindText(c, 2, name);
-      BindText(c, 3, value);
-      st = internal::StepDone(db_, c, "insert capture");
-      if (!st.ok()) return fail(st);
+  // Errors name the store (Named).
+  return Named([&]() -> Status {
+    ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto fail = [&](Status st) {
+      (void)Exec("ROLLBACK");
+      timeline_->Reset();  // Its rows were rolled back too.
+      return st;
+    };
+    Stmt ins, cap, cp;
+    Status st = internal::Prepare(
+        db_,
+        "INSERT OR IGNORE INTO events(source_id, offset, line, time_us, time_quality, "
+        "kind, rule, surface, severity, level, logger, format, host, component, pid, "
+        "message, text, stream_id, instance_id, burst_id, age_us, age_resolution_us) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "prepare event insert", &ins);
+    if (st.ok()) {
+      st = internal::Prepare(db_,
+                             "INSERT OR REPLACE INTO captures(event_id, name, value) VALUES(?,?,?)",
+                             "prepare capture insert", &cap);
     }
-  }
-  st = timeline_->Flush();
-  if (st.ok()) {
-    st = internal::Prepare(db_,
-                           "UPDATE sources SET checkpoint_offset = ?, checkpoint_line = ? "
-                           "WHERE id = ?",
-                           "prepare checkpoint", &cp);
-  }
-  if (st.ok()) {
-    sqlite3_bind_int64(cp.get(), 1, static_cast<int64_t>(checkpoint_offset));
-    sqlite3_bind_int64(cp.get(), 2, static_cast<int64_t>(checkpoint_line));
-    sqlite3_bind_int64(cp.get(), 3, source_id);
-    st = internal::StepDone(db_, cp.get(), "update checkpoint");
-  }
-  if (st.ok()) st = Exec("COMMIT");
-  if (!st.ok()) return fail(st);
-  return Status::OK();
+    if (!st.ok()) return fail(st);
+    for (const Event& e : events) {
+      const LogRecord& r = e.record;
+      internal::EventFacts facts;
+      facts.source_id = source_id;
+      facts.offset = r.offset;
+      facts.host = r.process.host;
+      facts.kind = e.kind;
+      facts.rule = e.rule;
+      facts.surface = e.surface;
+      facts.component = r.process.component;
+      facts.format = r.format;
+      if (r.time_quality != TimeQuality::kNone) facts.time_us = r.time_us;
+      facts.time_inherited = r.time_quality == TimeQuality::kInherited;
+      facts.pid = r.process.pid;
+      Result<internal::Placement> place = timeline_->Place(facts);
+      if (!place.ok()) return fail(place.status());
+      sqlite3_stmt* s = ins.get();
+      sqlite3_bind_int64(s, 1, source_id);
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(r.offset));
+      sqlite3_bind_int64(s, 3, static_cast<int64_t>(r.line));
+      internal::BindOptional(s, 4, facts.time_us);
+      // A state-dump fact known only by its age is dated by BuildTimeline().
+      const bool relative = r.time_quality == TimeQuality::kNone && e.age_us.has_value();
+      BindText(s, 5, relative ? std::string_view("relative") : TimeQualityName(r.time_quality));
+      BindText(s, 6, e.kind);
+      BindText(s, 7, e.rule);
+      BindText(s, 8, e.surface);
+      BindText(s, 9, e.severity);
+      BindText(s, 10, LevelName(r.level));
+      BindText(s, 11, r.logger);
+      BindText(s, 12, r.format);
+      BindText(s, 13, r.process.host);
+      BindText(s, 14, r.process.component);
+      internal::BindNonZero(s, 15, r.process.pid);
+      BindText(s, 16, r.message);
+      BindText(s, 17, r.text);
+      sqlite3_bind_int64(s, 18, place->stream_id);
+      internal::BindNonZero(s, 19, place->instance_id);
+      internal::BindNonZero(s, 20, place->burst_id);
+      internal::BindOptional(s, 21, e.age_us);
+      internal::BindOptional(s, 22,
+                             e.age_us ? std::optional<int64_t>(e.age_resolution_us) : std::nullopt);
+      st = internal::StepDone(db_, s, "insert event");
+      if (!st.ok()) return fail(st);
+      const bool inserted = sqlite3_changes(db_) > 0;
+      const int64_t id = inserted ? sqlite3_last_insert_rowid(db_) : 0;
+      timeline_->Record(facts, *place, id, inserted);
+      if (!inserted) continue;  // Already stored.
+      for (const auto& [name, value] : e.captures) {
+        sqlite3_stmt* c = cap.get();
+        sqlite3_bind_int64(c, 1, id);
+        BindText(c, 2, name);
+        BindText(c, 3, value);
+        st = internal::StepDone(db_, c, "insert capture");
+        if (!st.ok()) return fail(st);
+      }
+    }
+    st = timeline_->Flush();
+    if (st.ok()) {
+      st = internal::Prepare(db_,
+                             "UPDATE sources SET checkpoint_offset = ?, checkpoint_line = ? "
+                             "WHERE id = ?",
+                             "prepare checkpoint", &cp);
+    }
+    if (st.ok()) {
+      sqlite3_bind_int64(cp.get(), 1, static_cast<int64_t>(checkpoint_offset));
+      sqlite3_bind_int64(cp.get(), 2, static_cast<int64_t>(checkpoint_line));
+      sqlite3_bind_int64(cp.get(), 3, source_id);
+      st = internal::StepDone(db_, cp.get(), "update checkpoint");
+    }
+    if (st.ok()) st = Exec("COMMIT");
+    if (!st.ok()) return fail(st);
+    return Status::OK();
+  }());
 }
 
 Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_t last_time_us,
                                 uint64_t capped_lines, uint64_t bad_records, int64_t modified_us) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "UPDATE sources SET "
-                         "first_time_us = CASE WHEN ?1 = 0 THEN first_time_us "
-                         "  ELSE min(coalesce(first_time_us, ?1), ?1) END, "
-                         "last_time_us = CASE WHEN ?2 = 0 THEN last_time_us "
-                         "  ELSE max(coalesce(last_time_us, ?2), ?2) END, "
-                         "capped_lines = capped_lines + ?3, bad_records = bad_records + ?4, "
-                         "modified_us = CASE WHEN ?6 = 0 THEN modified_us "
-                         "  ELSE max(coalesce(modified_us, ?6), ?6) END "
-                         "WHERE id = ?5",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return SqlError(db_, "prepare source stats");
-  }
-  Stmt s(raw);
-  sqlite3_bind_int64(s.get(), 1, first_time_us);
-  sqlite3_bind_int64(s.get(), 2, last_time_us);
-  sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(capped_lines));
-  sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(bad_records));
-  sqlite3_bind_int64(s.get(), 5, source_id);
-  sqlite3_bind_int64(s.get(), 6, modified_us);
-  if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "update source stats");
-  return Status::OK();
+  // Errors name the store (Named).
+  return Named([&]() -> Status {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_,
+                           "UPDATE sources SET "
+                           "first_time_us = CASE WHEN ?1 = 0 THEN first_time_us "
+                           "  ELSE min(coalesce(first_time_us, ?1), ?1) END, "
+                           "last_time_us = CASE WHEN ?2 = 0 THEN last_time_us "
+                           "  ELSE max(coalesce(last_time_us, ?2), ?2) END, "
+                           "capped_lines = capped_lines + ?3, bad_records = bad_records + ?4, "
+                           "modified_us = CASE WHEN ?6 = 0 THEN modified_us "
+                           "  ELSE max(coalesce(modified_us, ?6), ?6) END "
+                           "WHERE id = ?5",
+                           -1, &raw, nullptr) != SQLITE_OK) {
+      return SqlError(db_, "prepare source stats");
+    }
+    Stmt s(raw);
+    sqlite3_bind_int64(s.get(), 1, first_time_us);
+    sqlite3_bind_int64(s.get(), 2, last_time_us);
+    sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(capped_lines));
+    sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(bad_records));
+    sqlite3_bind_int64(s.get(), 5, source_id);
+    sqlite3_bind_int64(s.get(), 6, modified_us);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "update source stats");
+    return Status::OK();
+  }());
 }
 
 Status Store::SaveFollowedFile(const FollowedFileRecord& f) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(
-          db_,
-          "INSERT OR REPLACE INTO followed_files(source_id, path, device, inode, "
-          "fingerprint_bytes, fingerprint, ended) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-          -1, &raw, nullptr) != SQLITE_OK) {
-    return SqlError(db_, "prepare followed file");
-  }
-  Stmt s(raw);
-  sqlite3_bind_int64(s.get(), 1, f.source_id);
-  BindText(s.get(), 2, f.path);
-  // Stored as the same 64 bits: SQLite integers are signed.
-  sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(f.device));
-  sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(f.inode));
-  sqlite3_bind_int64(s.get(), 5, static_cast<int64_t>(f.fingerprint_bytes));
-  sqlite3_bind_int64(s.get(), 6, static_cast<int64_t>(f.fingerprint));
-  sqlite3_bind_int64(s.get(), 7, f.ended ? 1 : 0);
-  if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "save followed file");
-  return Status::OK();
+  // Errors name the store (Named).
+  return Named([&]() -> Status {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(
+            db_,
+            "INSERT OR REPLACE INTO followed_files(source_id, path, device, inode, "
+            "fingerprint_bytes, fingerprint, ended) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            -1, &raw, nullptr) != SQLITE_OK) {
+      return SqlError(db_, "prepare followed file");
+    }
+    Stmt s(raw);
+    sqlite3_bind_int64(s.get(), 1, f.source_id);
+    BindText(s.get(), 2, f.path);
+    // Stored as the same 64 bits: SQLite integers are signed.
+    sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(f.device));
+    sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(f.inode));
+    sqlite3_bind_int64(s.get(), 5, static_cast<int64_t>(f.fingerprint_bytes));
+    sqlite3_bind_int64(s.get(), 6, static_cast<int64_t>(f.fingerprint));
+    sqlite3_bind_int64(s.get(), 7, f.ended ? 1 : 0);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "save followed file");
+    return Status::OK();
+  }());
 }
 
 Result<std::vector<FollowedFileRecord>> Store::LoadFollowedFiles() const {
@@ -729,98 +745,104 @@ Result<std::vector<FollowedFileRecord>> Store::LoadFollowedFiles() const {
 }
 
 Status Store::BuildTimeline() {
-  ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status st = timeline_->Finalize();
-  if (st.ok()) st = Exec("COMMIT");
-  if (!st.ok()) {
-    (void)Exec("ROLLBACK");
-    timeline_->Reset();
-  }
-  return st;
+  // Errors name the store (Named).
+  return Named([&]() -> Status {
+    ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = timeline_->Finalize();
+    if (st.ok()) st = Exec("COMMIT");
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      timeline_->Reset();
+    }
+    return st;
+  }());
 }
 
 Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::string_view run) {
-  ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](Status st) {
-    (void)Exec("ROLLBACK");
-    return st;
-  };
-  Status st =
-      Exec("DELETE FROM finding_evidence; DELETE FROM finding_facts; DELETE FROM findings;");
-  Stmt f, fact, ev, diag;
-  if (st.ok()) {
-    st = internal::Prepare(db_,
-                           "INSERT INTO findings(rank, fingerprint, cause, surface, confidence, "
-                           "title, summary, remediation, deployment, kind) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?)",
-                           "prepare finding insert", &f);
-  }
-  if (st.ok()) {
-    st = internal::Prepare(db_,
-                           "INSERT OR REPLACE INTO finding_facts(finding_id, name, value, seq) "
-                           "VALUES(?,?,?,?)",
-                           "prepare finding facts", &fact);
-  }
-  if (st.ok()) {
-    st = internal::Prepare(db_,
-                           "INSERT INTO finding_evidence(finding_id, seq, role, event_id) "
-                           "VALUES(?,?,?,?)",
-                           "prepare finding evidence", &ev);
-  }
-  if (st.ok()) {
-    st = internal::Prepare(db_, "INSERT OR REPLACE INTO diagnosis(id, run) VALUES(1, ?)",
-                           "prepare diagnosis", &diag);
-  }
-  if (st.ok()) {
-    BindText(diag.get(), 1, run);
-    st = internal::StepDone(db_, diag.get(), "save diagnosis");
-  }
-  if (!st.ok()) return fail(st);
-  std::set<std::string> fingerprints;
-  int64_t rank = 0;
-  for (const FindingRecord& r : findings) {
-    if (!fingerprints.insert(r.fingerprint).second) {
-      return fail(Status::InvalidArgument("two findings share the fingerprint " + r.fingerprint));
+  // Errors name the store (Named).
+  return Named([&]() -> Status {
+    ETIOLOG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto fail = [&](Status st) {
+      (void)Exec("ROLLBACK");
+      return st;
+    };
+    Status st =
+        Exec("DELETE FROM finding_evidence; DELETE FROM finding_facts; DELETE FROM findings;");
+    Stmt f, fact, ev, diag;
+    if (st.ok()) {
+      st = internal::Prepare(db_,
+                             "INSERT INTO findings(rank, fingerprint, cause, surface, confidence, "
+                             "title, summary, remediation, deployment, kind) "
+                             "VALUES(?,?,?,?,?,?,?,?,?,?)",
+                             "prepare finding insert", &f);
     }
-    sqlite3_stmt* s = f.get();
-    sqlite3_bind_int64(s, 1, ++rank);
-    BindText(s, 2, r.fingerprint);
-    BindText(s, 3, r.cause);
-    BindText(s, 4, r.surface);
-    sqlite3_bind_double(s, 5, r.confidence);
-    BindText(s, 6, r.title);
-    BindText(s, 7, r.summary);
-    BindText(s, 8, r.remediation);
-    BindText(s, 9, r.deployment);
-    BindText(s, 10, r.risk ? "risk" : "finding");
-    st = internal::StepDone(db_, s, "insert finding");
+    if (st.ok()) {
+      st = internal::Prepare(db_,
+                             "INSERT OR REPLACE INTO finding_facts(finding_id, name, value, seq) "
+                             "VALUES(?,?,?,?)",
+                             "prepare finding facts", &fact);
+    }
+    if (st.ok()) {
+      st = internal::Prepare(db_,
+                             "INSERT INTO finding_evidence(finding_id, seq, role, event_id) "
+                             "VALUES(?,?,?,?)",
+                             "prepare finding evidence", &ev);
+    }
+    if (st.ok()) {
+      st = internal::Prepare(db_, "INSERT OR REPLACE INTO diagnosis(id, run) VALUES(1, ?)",
+                             "prepare diagnosis", &diag);
+    }
+    if (st.ok()) {
+      BindText(diag.get(), 1, run);
+      st = internal::StepDone(db_, diag.get(), "save diagnosis");
+    }
     if (!st.ok()) return fail(st);
-    const int64_t id = sqlite3_last_insert_rowid(db_);
-    int64_t fact_seq = 0;
-    for (const auto& [name, value] : r.facts) {
-      sqlite3_bind_int64(fact.get(), 1, id);
-      BindText(fact.get(), 2, name);
-      BindText(fact.get(), 3, value);
-      sqlite3_bind_int64(fact.get(), 4, ++fact_seq);
-      st = internal::StepDone(db_, fact.get(), "insert finding fact");
+    std::set<std::string> fingerprints;
+    int64_t rank = 0;
+    for (const FindingRecord& r : findings) {
+      if (!fingerprints.insert(r.fingerprint).second) {
+        return fail(Status::InvalidArgument("two findings share the fingerprint " + r.fingerprint));
+      }
+      sqlite3_stmt* s = f.get();
+      sqlite3_bind_int64(s, 1, ++rank);
+      BindText(s, 2, r.fingerprint);
+      BindText(s, 3, r.cause);
+      BindText(s, 4, r.surface);
+      sqlite3_bind_double(s, 5, r.confidence);
+      BindText(s, 6, r.title);
+      BindText(s, 7, r.summary);
+      BindText(s, 8, r.remediation);
+      BindText(s, 9, r.deployment);
+      BindText(s, 10, r.risk ? "risk" : "finding");
+      st = internal::StepDone(db_, s, "insert finding");
       if (!st.ok()) return fail(st);
-    }
-    int64_t seq = 0;
-    for (const auto& [event_id, role] : r.evidence) {
-      sqlite3_bind_int64(ev.get(), 1, id);
-      sqlite3_bind_int64(ev.get(), 2, ++seq);
-      BindText(ev.get(), 3, role);
-      sqlite3_bind_int64(ev.get(), 4, event_id);
-      st = internal::StepDone(db_, ev.get(), "insert finding evidence");
-      if (!st.ok()) {
-        return fail(Status::InvalidArgument("finding " + r.fingerprint + " cites event " +
-                                            std::to_string(event_id) + ": " + st.message()));
+      const int64_t id = sqlite3_last_insert_rowid(db_);
+      int64_t fact_seq = 0;
+      for (const auto& [name, value] : r.facts) {
+        sqlite3_bind_int64(fact.get(), 1, id);
+        BindText(fact.get(), 2, name);
+        BindText(fact.get(), 3, value);
+        sqlite3_bind_int64(fact.get(), 4, ++fact_seq);
+        st = internal::StepDone(db_, fact.get(), "insert finding fact");
+        if (!st.ok()) return fail(st);
+      }
+      int64_t seq = 0;
+      for (const auto& [event_id, role] : r.evidence) {
+        sqlite3_bind_int64(ev.get(), 1, id);
+        sqlite3_bind_int64(ev.get(), 2, ++seq);
+        BindText(ev.get(), 3, role);
+        sqlite3_bind_int64(ev.get(), 4, event_id);
+        st = internal::StepDone(db_, ev.get(), "insert finding evidence");
+        if (!st.ok()) {
+          return fail(Status::InvalidArgument("finding " + r.fingerprint + " cites event " +
+                                              std::to_string(event_id) + ": " + st.message()));
+        }
       }
     }
-  }
-  st = Exec("COMMIT");
-  if (!st.ok()) return fail(st);
-  return Status::OK();
+    st = Exec("COMMIT");
+    if (!st.ok()) return fail(st);
+    return Status::OK();
+  }());
 }
 
 Result<Diagnosis> Store::LoadFindings() const {

@@ -183,6 +183,14 @@ class Store {
     // recursive CTE without a bound) cannot hang a run. 0: no limit.
     // Default: kDefaultQueryStepLimit.
     uint64_t query_step_limit = kDefaultQueryStepLimit;
+    // The SQLite VFS the store's writes go through; "" is SQLite's default.
+    // Tests name the fault-injecting one (db/fault_injection.h) to see what
+    // a full disk, an I/O error or a lock held elsewhere does. Default: "".
+    std::string vfs;
+    // How long a write waits for a lock another process holds on the store
+    // (another `analyze --db` or `tail --db` writing it) before it fails
+    // with "database is locked". Default: 5000 ms.
+    int busy_timeout_ms = 5000;
   };
 
   // The default query step limit: 1,000,000,000 steps, about 10 s of one
@@ -303,6 +311,10 @@ class Store {
   std::unique_ptr<internal::Timeline> timeline_;
   std::unique_ptr<internal::QueryConnection> reader_;  // Query() and Describe().
   std::string temp_path_;
+  std::string shown_;  // How errors name the store: its path, or "temporary store".
+  // Prefixes a write-path error with the store's name, so the user knows
+  // which file is full, damaged or locked.
+  Status Named(Status st) const { return st.ok() ? st : st.Annotate(shown_); }
 };
 
 }  // namespace etiolog::db
