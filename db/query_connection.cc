@@ -137,6 +137,9 @@ std::string ActionName(int action, std::string_view arg1, std::string_view arg2)
 
 }  // namespace
 
+// The longest string or blob a query may make (SQLITE_LIMIT_LENGTH).
+constexpr int kMaxValueBytes = 16 << 20;
+
 Status QueryError(sqlite3* db, int rc, std::string_view context) {
   const std::string message = std::string(context) + ": " + sqlite3_errmsg(db);
   switch (rc & 0xff) {  // The primary code of an extended one.
@@ -281,6 +284,10 @@ Result<std::unique_ptr<QueryConnection>> QueryConnection::Open(const std::string
   // extension loading, no writable schema even if a PRAGMA got through.
   int set = 0;
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  // No string or blob a query makes may pass kMaxValueBytes, so one step
+  // (randomblob(1e9), a group_concat of every event) cannot take memory
+  // the step limit never sees; stored values are lines, at most 4 MiB.
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, kMaxValueBytes);
   if (sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &set) != SQLITE_OK ||
       sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, &set) != SQLITE_OK) {
     return fail("query connection: configuration");

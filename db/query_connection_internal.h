@@ -18,7 +18,9 @@
 //   - A step limit (sqlite3_progress_handler): a statement that runs more
 //     SQLite virtual-machine instructions than allowed is interrupted and
 //     fails with InvalidArgument, so a recursive query without a bound ends
-//     with an error instead of never.
+//     with an error instead of never. No string or blob a query makes may
+//     pass 16 MiB (SQLITE_LIMIT_LENGTH), so one step cannot take memory
+//     either (randomblob(1e9) fails with "string or blob too big").
 //
 // The free functions are the query helpers both connections use: the
 // store's own reads (schema version, sources, findings) run on the writer,

@@ -177,6 +177,22 @@ TEST_P(QueryGuardTest, AnEndlessRecursiveQueryIsStoppedByTheStepLimit) {
   EXPECT_LT(bounded->steps, kStepLimit);
 }
 
+TEST_P(QueryGuardTest, AValueOver16MiBIsRefusedInOneStep) {
+  // One step, so the step limit never sees it: the length limit does.
+  for (const char* sql : {"SELECT length(randomblob(1000000000))",
+                          "SELECT length(zeroblob(17000000))",
+                          "SELECT length(hex(zeroblob(9000000)))"}) {
+    auto q = store_->Query(sql, {}, "cause 'x' detect");
+    ASSERT_FALSE(q.ok()) << sql;
+    EXPECT_EQ(q.status().code(), Status::Code::kInvalidArgument) << sql;
+    EXPECT_CONTAINS(q.status().message(), "too big");
+  }
+  auto fits = store_->Query("SELECT length(zeroblob(1000000))", {});
+  ASSERT_OK(fits);
+  EXPECT_EQ(std::get<int64_t>(fits->rows[0][0]), 1000000);
+  EXPECT_EQ(Events(), 1);  // The connection goes on.
+}
+
 TEST_P(QueryGuardTest, LoadExtensionIsRefused) {
   EXPECT_CONTAINS(Refusal("SELECT load_extension('x')"), "load_extension() is not allowed");
   EXPECT_CONTAINS(Refusal("SELECT kind FROM events WHERE LOAD_EXTENSION('/tmp/x.so') IS NULL"),
