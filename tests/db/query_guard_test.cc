@@ -179,9 +179,9 @@ TEST_P(QueryGuardTest, AnEndlessRecursiveQueryIsStoppedByTheStepLimit) {
 
 TEST_P(QueryGuardTest, AValueOver16MiBIsRefusedInOneStep) {
   // One step, so the step limit never sees it: the length limit does.
-  for (const char* sql : {"SELECT length(randomblob(1000000000))",
-                          "SELECT length(zeroblob(17000000))",
-                          "SELECT length(hex(zeroblob(9000000)))"}) {
+  for (const char* sql :
+       {"SELECT length(randomblob(1000000000))", "SELECT length(zeroblob(17000000))",
+        "SELECT length(hex(zeroblob(9000000)))"}) {
     auto q = store_->Query(sql, {}, "cause 'x' detect");
     ASSERT_FALSE(q.ok()) << sql;
     EXPECT_EQ(q.status().code(), Status::Code::kInvalidArgument) << sql;

@@ -14,23 +14,22 @@
 //    directory, where a relative ATTACH would create one (ATTACH is
 //    refused).
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <system_error>
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <sqlite3.h>
 
 #include "analyzer/cause_lint.h"
 #include "analyzer/diagnoser.h"
 #include "db/store.h"
+#include <unistd.h>
 
 namespace {
 
@@ -119,7 +118,10 @@ Fixture& Setup() {
     if (mkdtemp(tmpl) == nullptr) Fail("mkdtemp", "");
     fx->dir = tmpl;
     // libFuzzer and the replay driver end with exit(): the store goes too.
-    std::atexit([] { std::error_code ec; fs::remove_all(Setup().dir, ec); });
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(Setup().dir, ec);
+    });
     fx->path = fx->dir + "/store.db";
     Store::Options options;
     options.query_step_limit = 200'000;  // Each input stays fast.
@@ -195,6 +197,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (Snapshot(fx.path) != fx.snapshot) Fail("the store changed", std::string(text));
   if (Files(fx.dir) != fx.files) Fail("a file appeared beside the store", std::string(text));
-  if (Files(".") != fx.cwd_files) Fail("a file appeared in the working directory", std::string(text));
+  if (Files(".") != fx.cwd_files)
+    Fail("a file appeared in the working directory", std::string(text));
   return 0;
 }
