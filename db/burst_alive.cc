@@ -69,8 +69,8 @@ class Names {
 struct Inst {
   int64_t id = 0;
   int64_t first_us = 0, last_us = 0;
-  int64_t rollout = 0;  // 0: none.
-  int64_t version = 0;  // Its (workload, template hash); 0: none.
+  int64_t rollout = 0;                            // 0: none.
+  int64_t version = 0;                            // Its (workload, template hash); 0: none.
   int32_t slot = 0, component = 0, workload = 0;  // Names ids.
   bool printed = false;  // Its start time was printed (not counted back from an age).
   uint32_t keys_begin = 0, keys_end = 0;  // Its (option, state) epochs in the key table.
@@ -88,9 +88,9 @@ using Origin = std::pair<int64_t, int64_t>;  // (rollout, version).
 // The active instances of one (component, option, state): their slots by
 // origin, and the instances themselves in start order (for samples).
 struct Active {
-  std::map<Origin, std::unordered_map<int32_t, int>> slots;  // origin -> slot -> instances.
+  std::map<Origin, std::unordered_map<int32_t, int>> slots;         // origin -> slot -> instances.
   std::map<Origin, std::set<std::pair<int64_t, int64_t>>> members;  // origin -> (first, id).
-  std::map<Origin, int> printed;                                     // origin -> printed.
+  std::map<Origin, int> printed;                                    // origin -> printed.
   bool empty() const { return members.empty(); }
 };
 
@@ -194,7 +194,8 @@ Status DeriveBurstAlive(sqlite3* db) {
       auto it = index.find(sqlite3_column_int64(k.get(), 0));
       if (it == index.end()) continue;
       Inst& i = insts[it->second];
-      if (i.keys_begin == i.keys_end) i.keys_begin = i.keys_end = static_cast<uint32_t>(keys.size());
+      if (i.keys_begin == i.keys_end)
+        i.keys_begin = i.keys_end = static_cast<uint32_t>(keys.size());
       keys.emplace_back(names.Id(ColumnText(k.get(), 1)), names.Id(ColumnText(k.get(), 2)));
       ++i.keys_end;
     }

@@ -156,7 +156,7 @@ class Timeline {
   // if more of their events come, so memory stays bounded.
   static constexpr size_t kMaxStreams = 4096;
   std::map<std::pair<int64_t, std::string>, std::unique_ptr<Stream>> streams_;
-  uint64_t clock_ = 0;  // Counts stream uses (Stream::touched).
+  uint64_t clock_ = 0;               // Counts stream uses (Stream::touched).
   std::set<int64_t> dirty_streams_;  // Streams holding unplaced events.
   Stmt insert_stream_, find_stream_, source_path_, insert_instance_, update_instance_,
       delete_instance_, move_event_, insert_burst_, update_burst_, upsert_burst_kind_;

@@ -1563,8 +1563,8 @@ struct Decoder::Impl {
       // kOwnAfterAny lines: with thousands of interleaved streams (a
       // fleet), a full walk per stream start cost most of the ingest, to
       // find a time that loses anyway.
-      own = SearchTime(d, begin, &stream, &time_memo[stream], carried,
-                       any.found ? kOwnAfterAny : 0);
+      own =
+          SearchTime(d, begin, &stream, &time_memo[stream], carried, any.found ? kOwnAfterAny : 0);
     }
     TimeMemo r = own;
     if (any.found && (!own.found || any.us >= own.us)) r = any;
