@@ -146,7 +146,7 @@ class Store {
     // recycles cache pages instead of allocating. Process-wide (the last
     // Open() sets it); 0 leaves it as it is. Default: 16 MiB, so memory stays
     // flat however many events are stored.
-    int64_t heap_limit_kib = 16 * 1024;
+    int64_t heap_limit_kib = int64_t{16} * 1024;
     // Create the file if it does not exist. When false, a missing file is
     // NotFound. Default: true.
     bool create_if_missing = true;
