@@ -80,6 +80,7 @@ class TimelineTest : public ::testing::Test {
 
   void Append(int64_t source, const std::vector<Ev>& evs) {
     std::vector<Event> batch;
+    batch.reserve(evs.size());
     for (const Ev& v : evs) batch.push_back(Make(v));
     ASSERT_OK(store_->AppendEvents(source, batch, evs.empty() ? 0 : evs.back().offset + 1, 0));
   }
