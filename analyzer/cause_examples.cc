@@ -60,7 +60,9 @@ Result<Verdict> DiagnoseFiles(const rules::Matcher& matcher,
     std::unique_ptr<ingest::Source> src = ingest::NewMemorySource(name, text);
     ETIOLOG_RETURN_IF_ERROR(pipeline.Ingest(src.get(), &stats));
   }
-  return DiagnoseStore(store->get(), causes, DiagnoseOptions());
+  DiagnoseOptions diagnose;
+  diagnose.query_step_limit = kExampleStepLimit;
+  return DiagnoseStore(store->get(), causes, diagnose);
 }
 
 Result<CauseTestSummary> RunCauseExamples(const rules::Matcher& matcher,
@@ -100,6 +102,12 @@ Result<CauseTestSummary> RunCauseExamples(const rules::Matcher& matcher,
             return verdict.status();  // The store itself failed.
           }
           fail("the diagnosis failed: " + std::string(verdict.status().message()));
+          continue;
+        }
+        // A cause skipped for failing SQL changes what the others give
+        // (suppression): the example proves nothing then.
+        if (!verdict->cause_errors.empty()) {
+          fail("the diagnosis failed: " + verdict->cause_errors.front().message);
           continue;
         }
         const std::vector<Finding>& pool = risk ? verdict->risks : verdict->findings;

@@ -20,6 +20,7 @@
 #ifndef ETIOLOG_ANALYZER_CAUSE_EXAMPLES_H_
 #define ETIOLOG_ANALYZER_CAUSE_EXAMPLES_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,15 @@ Result<CauseTestSummary> RunCauseExamples(const rules::Matcher& matcher,
                                           const std::vector<rules::Cause>& causes,
                                           const std::vector<std::string>& files = {});
 
+// The step limit of each cause query run on an example's store: example
+// logs are a few hundred lines at most, on which the built-in causes' queries
+// need a few thousand steps, so a runaway query fails the example in about
+// 0.1 s instead of the store default's 10 s.
+inline constexpr uint64_t kExampleStepLimit = 10'000'000;
+
 // Diagnoses files ((name, text) pairs, each a source named name) as
-// analyze would: matcher's rules, a fresh in-memory store, causes.
+// analyze would (matcher's rules, a fresh in-memory store, causes), each
+// cause query under kExampleStepLimit.
 Result<Verdict> DiagnoseFiles(const rules::Matcher& matcher,
                               const std::vector<rules::Cause>& causes,
                               const rules::KeyValues& files);

@@ -42,11 +42,24 @@ Result<std::vector<rules::CauseLintIssue>> LintCauseSql(const std::vector<rules:
     auto issue = [&](const rules::Location& at, std::string message, bool error) {
       out.push_back({at.ToString(), c.id, std::move(message), error});
     };
+    // Runs sql once on the empty store (see the header), as what.
+    auto run = [&](const rules::Location& at, const std::string& sql, const std::string& what) {
+      Result<db::Table> t = (*store)->Query(sql, {{"cause", c.id}}, what, 0, kLintStepLimit);
+      if (t.ok()) return;
+      std::string message(t.status().message());
+      if (message.find(": query stopped after ") != std::string::npos) {
+        message += ", on an empty store";
+      } else {
+        message += " (run on an empty store, parameters other than :cause NULL)";
+      }
+      issue(at, std::move(message), true);
+    };
     Result<db::QueryShape> detect = (*store)->Describe(c.detect, "detect");
     if (!detect.ok()) {
       issue(c.detect_where, std::string(detect.status().message()), true);
       continue;  // Without its columns, the rest cannot be checked.
     }
+    run(c.detect_where, c.detect, "detect");
     const std::vector<std::string>& columns = detect->columns;
     auto has = [&](const std::string& name) {
       return std::find(columns.begin(), columns.end(), name) != columns.end();
@@ -75,6 +88,7 @@ Result<std::vector<rules::CauseLintIssue>> LintCauseSql(const std::vector<rules:
         issue(q.where, std::string(ev.status().message()), true);
         continue;
       }
+      run(q.where, q.sql, "evidence query " + std::to_string(i + 1));
       if (ev->columns.empty()) {
         issue(q.where, "evidence query " + std::to_string(i + 1) + " returns no column", true);
       }

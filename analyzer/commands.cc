@@ -92,12 +92,18 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   DiagnoseOptions dopt;
   dopt.min_confidence = options.min_confidence;
   dopt.explain = options.explain;
+  dopt.query_step_limit = options.query_step_limit;
   Diagnoser diagnoser(std::move(causes), dopt);
   Result<Verdict> verdict = diagnoser.Run(**store);
   if (!verdict.ok()) {
+    // Only the store failing ends the diagnosis (a cause whose SQL fails is
+    // skipped, below).
     err << "etiolog: " << verdict.status().message() << "\n";
-    // A cause whose SQL fails is a bug in a pack (usage); the store failing is fatal.
-    return verdict.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFatal;
+    return kExitFatal;
+  }
+  for (const CauseError& e : verdict->cause_errors) {
+    err << "etiolog: " << e.message << " (cause skipped)\n";
+    run.cause_errors.push_back(e.message);
   }
   Result<std::string> deployment = Diagnoser::DetectDeployment(**store);
   run.deployment = deployment.ok() ? *deployment : "default";
@@ -113,6 +119,7 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
   if (output.report.format == ReportFormat::kText && output.to_dir.empty()) {
     shown.stats.errors.clear();  // Already on stderr.
     shown.stats.warnings.clear();
+    shown.cause_errors.clear();
   }
   const double diagnosis_s = clock.Lap();
   const int emitted = EmitVerdict(*verdict, shown, output, out, err);
@@ -125,7 +132,9 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
     err << line;
   }
   if (emitted != kExitOk) return kExitDelivery;
-  if (!run.stats.errors.empty()) return kExitPartial;
+  // Unread inputs and skipped causes alike: what was reported is true but
+  // not the whole story.
+  if (!run.stats.errors.empty() || !run.cause_errors.empty()) return kExitPartial;
   // Risks alone do not fail a run: nothing is wrong yet.
   if (options.fail_on_finding && !verdict->findings.empty()) return kExitFinding;
   return kExitOk;

@@ -9,7 +9,8 @@
 //   1  --fail-on-finding was given and a finding was reported (risks do
 //      not count); rules test or lint found a failure, warning or error
 //   2  usage error (bad option, bad rule pack)
-//   3  some inputs could not be read; the rest were analysed and reported
+//   3  partial: some inputs could not be read, or some causes were skipped
+//      because their SQL failed; the rest were analysed and reported
 //   4  fatal: nothing could be analysed (store failure, no readable input;
 //      report: no store or no diagnosis in it)
 //   5  findings could not all be delivered (a ticket file not written, a
@@ -91,6 +92,9 @@ struct AnalyzeOptions {
   bool fail_on_finding = false;         // Exit 1 if any finding (risks do not count).
   bool explain = false;                 // Show the alternatives of each finding.
   bool timings = false;                 // Print each stage's duration on err.
+  // The step limit of each cause query (DiagnoseOptions::query_step_limit);
+  // 0: the store's default.
+  uint64_t query_step_limit = 0;
   IngestOptions ingest;
 };
 
@@ -100,8 +104,8 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
 
 // The diagnosis steps of analyze (RunAnalyze runs the same two, timing
 // each), for what runs the causes' examples: completes the store's timeline
-// and runs causes on it.
-// Returns the store's error, or InvalidArgument for a cause whose SQL fails.
+// and runs causes on it. Returns the store's error; a cause whose SQL fails
+// is in Verdict::cause_errors.
 Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
                               const DiagnoseOptions& options);
 
@@ -121,8 +125,9 @@ struct ReportCommandOptions {
 
 // Loads the store's diagnosis and emits it like RunAnalyze did (the same
 // bytes, for the same format). Exit codes: 0; 2 for a pack that fails to
-// load; 4 if the store is missing, not a store, or holds no diagnosis
-// (message on err); 5 as EmitFindings.
+// load; 3 if, with explain, a cause run again was skipped because its SQL
+// failed (message on err); 4 if the store is missing, not a store, or
+// holds no diagnosis (message on err); 5 as EmitFindings.
 int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostream& err);
 
 // The rule packs a command loads, compiled.

@@ -6,6 +6,10 @@
 // query's limit. Then suppression, ranking and fingerprints. Everything the
 // diagnosis knows about a system is in the causes' SQL.
 //
+// A cause runs whole or not at all: its rows are kept only if all its
+// queries succeed, so a cause skipped for a failing query leaves nothing
+// half-done behind (its error is kept instead).
+//
 // Every row is a Candidate whose status says what became of it. Without
 // explain, rows that cannot be reported (confidence 0 or under the
 // threshold) are dropped before their evidence queries run, as they always
@@ -240,10 +244,11 @@ Finding MakeFinding(const rules::Cause& cause, const db::Table& rows, size_t r,
   return f;
 }
 
-// Runs the evidence queries of cause with params into f.
+// Runs the evidence queries of cause with params into f, each under
+// max_steps (0: the store's limit).
 Status AddEvidence(const db::Store& store, const rules::Cause& cause,
                    const std::map<std::string, db::Value>& params, const std::string& where,
-                   Finding* f) {
+                   uint64_t max_steps, Finding* f) {
   std::set<int64_t> cited;
   // A line is cited once, whichever of its events (several rules may
   // match one line) a query returns first.
@@ -254,7 +259,7 @@ Status AddEvidence(const db::Store& store, const rules::Cause& cause,
   for (const rules::EvidenceQuery& q : cause.evidence) {
     // Rows already cited are skipped, so ask for that many more.
     Result<db::Table> ids = store.Query(q.sql, params, where + " evidence",
-                                        2 * static_cast<size_t>(q.limit) + cited.size());
+                                        2 * static_cast<size_t>(q.limit) + cited.size(), max_steps);
     if (!ids.ok()) return ids.status();
     int shown = 0;
     for (const auto& id_row : ids->rows) {
@@ -340,6 +345,61 @@ Alternative NotFound(const rules::Cause& cause) {
   return a;
 }
 
+Alternative Failed(const rules::Cause& cause, const std::string& message) {
+  Alternative a;
+  a.cause = cause.id;
+  a.title = cause.title;
+  a.status = "error";
+  a.reason = "skipped: its SQL failed: " + message;
+  a.collect = cause.collect;
+  return a;
+}
+
+// What one cause came to: its rows (a cause's) or risks (a risk's).
+struct CauseOutcome {
+  std::vector<Candidate> candidates;
+  std::vector<Finding> risks;
+  bool found_none = false;  // Its detect returned no row (a cause's).
+};
+
+// Runs cause (detect, then the evidence of each row that needs it) into
+// *out. Returns InvalidArgument "<where> <query>: <why>" if one of its
+// queries fails, or the store's error.
+Status RunCause(const db::Store& store, const rules::Cause& cause, const std::string& deployment,
+                const DiagnoseOptions& options, CauseOutcome* out) {
+  const std::string where = cause.where.ToString() + ": cause '" + cause.id + "'";
+  const size_t max_rows = options.max_detect_rows > 0 ? options.max_detect_rows + 1 : 0;
+  Result<db::Table> rows = store.Query(cause.detect, {{"cause", cause.id}}, where + " detect",
+                                       max_rows, options.query_step_limit);
+  if (!rows.ok()) return rows.status();
+  if (options.max_detect_rows > 0 && rows->rows.size() > options.max_detect_rows) {
+    return Status::InvalidArgument(where + " detect: returned more than " +
+                                   std::to_string(options.max_detect_rows) +
+                                   " rows (one row is one finding: a query without a bound?)");
+  }
+  out->found_none = rows->rows.empty() && !cause.risk;
+  for (size_t r = 0; r < rows->rows.size(); ++r) {
+    std::map<std::string, db::Value> params;
+    Finding f = MakeFinding(cause, *rows, r, deployment, &params);
+    std::string status = "reported";
+    if (!cause.risk) {
+      if (f.confidence <= 0) {
+        status = "zero_confidence";
+      } else if (f.confidence < options.min_confidence) {
+        status = "below_threshold";
+      }
+      if (status != "reported" && !options.explain) continue;
+    }
+    ETIOLOG_RETURN_IF_ERROR(AddEvidence(store, cause, params, where, options.query_step_limit, &f));
+    if (cause.risk) {
+      out->risks.push_back(std::move(f));
+    } else {
+      out->candidates.push_back({std::move(f), &cause, status, "", 0, 0});
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<Verdict> Diagnoser::Run(const db::Store& store) const {
@@ -348,31 +408,29 @@ Result<Verdict> Diagnoser::Run(const db::Store& store) const {
   Verdict verdict;
   std::vector<Candidate> candidates;            // Rows of causes, in cause order.
   std::vector<const rules::Cause*> found_none;  // Causes without a row.
+  std::vector<const rules::Cause*> failed;      // Causes skipped (not risks).
   for (const rules::Cause& cause : causes_) {
-    const std::string where = cause.where.ToString() + ": cause '" + cause.id + "'";
-    Result<db::Table> rows = store.Query(cause.detect, {{"cause", cause.id}}, where + " detect");
-    if (!rows.ok()) return rows.status();
-    if (rows->rows.empty() && !cause.risk) found_none.push_back(&cause);
-    for (size_t r = 0; r < rows->rows.size(); ++r) {
-      std::map<std::string, db::Value> params;
-      Finding f = MakeFinding(cause, *rows, r, *deployment, &params);
-      std::string status = "reported";
-      if (!cause.risk) {
-        if (f.confidence <= 0) {
-          status = "zero_confidence";
-        } else if (f.confidence < options_.min_confidence) {
-          status = "below_threshold";
-        }
-        if (status != "reported" && !options_.explain) continue;
-      }
-      ETIOLOG_RETURN_IF_ERROR(AddEvidence(store, cause, params, where, &f));
-      if (cause.risk) {
-        verdict.risks.push_back(std::move(f));
-      } else {
-        candidates.push_back({std::move(f), &cause, status, "", 0, 0});
-      }
+    CauseOutcome outcome;
+    Status st = RunCause(store, cause, *deployment, options_, &outcome);
+    if (!st.ok()) {
+      // A query the store refused or stopped, or that failed: the pack's
+      // bug, so this cause is skipped and the others still run. The store
+      // failing ends the diagnosis.
+      if (st.code() != Status::Code::kInvalidArgument) return st;
+      verdict.cause_errors.push_back({cause.id, st.message()});
+      if (!cause.risk) failed.push_back(&cause);
+      continue;
     }
+    if (outcome.found_none) found_none.push_back(&cause);
+    for (Candidate& c : outcome.candidates) candidates.push_back(std::move(c));
+    for (Finding& r : outcome.risks) verdict.risks.push_back(std::move(r));
   }
+  auto failure = [&](const rules::Cause* c) {
+    for (const CauseError& e : verdict.cause_errors) {
+      if (e.cause == c->id) return Failed(*c, e.message);
+    }
+    return Failed(*c, "");
+  };
   // Suppression: a cause that names another in suppressed_by yields to it
   // on the same surface, when the other is at least as likely.
   std::map<std::pair<std::string, std::string>, double> best;  // (cause, surface) -> confidence.
@@ -451,6 +509,7 @@ Result<Verdict> Diagnoser::Run(const db::Store& store) const {
           MakeAlternative(candidates[i], nullptr, options_.min_confidence));
     }
     for (const rules::Cause* c : found_none) verdict.considered.push_back(NotFound(*c));
+    for (const rules::Cause* c : failed) verdict.considered.push_back(failure(c));
     for (size_t i : ranked) {
       Finding& f = candidates[i].finding;
       for (size_t j : order) {
@@ -458,6 +517,7 @@ Result<Verdict> Diagnoser::Run(const db::Store& store) const {
         f.alternatives.push_back(MakeAlternative(candidates[j], &f, options_.min_confidence));
       }
       for (const rules::Cause* c : found_none) f.alternatives.push_back(NotFound(*c));
+      for (const rules::Cause* c : failed) f.alternatives.push_back(failure(c));
     }
   }
   for (size_t i : ranked) verdict.findings.push_back(std::move(candidates[i].finding));
@@ -500,7 +560,9 @@ Status SaveVerdict(const Verdict& verdict, std::string_view run, db::Store* stor
 }
 
 Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store) {
-  return SaveVerdict(Verdict{findings, {}, {}}, run, store);
+  Verdict verdict;
+  verdict.findings = findings;
+  return SaveVerdict(verdict, run, store);
 }
 
 Result<std::vector<Finding>> LoadFindings(const db::Store& store, std::string* run) {

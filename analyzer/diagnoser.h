@@ -23,6 +23,12 @@
 // cause came to (Alternative): found and reported too, suppressed, below
 // the threshold, or nothing found (with what to collect to settle it).
 //
+// A cause whose SQL fails (refused by the store's query connection, stopped
+// by the step limit, an error while running, too many detect rows) is a
+// bug in its pack, not in the logs: it is skipped, its error kept in
+// Verdict::cause_errors, and the other causes still run. Only a failing
+// store ends the diagnosis.
+//
 // Thread safety: Diagnose() is const and may run concurrently on distinct
 // stores.
 
@@ -69,7 +75,8 @@ struct Alternative {
   // "reported" (a finding of the report too), "suppressed" (by a cause it
   // lists in suppressed_by, as likely on the same surface),
   // "below_threshold" (under DiagnoseOptions::min_confidence),
-  // "zero_confidence" (found, but scored 0), "not_found" (no row).
+  // "zero_confidence" (found, but scored 0), "not_found" (no row),
+  // "error" (its SQL failed and it was skipped; reason says why).
   std::string status;
   std::string reason;                  // Why, in one sentence, relative to the finding it is
                                        // an alternative to (Verdict::considered: to the run).
@@ -98,6 +105,15 @@ struct Finding {
   std::vector<Alternative> alternatives;
 };
 
+// A cause the diagnosis skipped because its SQL failed.
+struct CauseError {
+  std::string cause;  // Its id.
+  // "<pack file>:<line>:<column>: cause '<id>' <query>: <why>", e.g.
+  // "my.yaml:4:5: cause 'x' detect: query stopped after 1000000000 steps
+  // (a recursive query without a bound?)".
+  std::string message;
+};
+
 // Everything a diagnosis says.
 struct Verdict {
   std::vector<Finding> findings;  // Ranked, most likely first.
@@ -106,9 +122,12 @@ struct Verdict {
   std::vector<Finding> risks;
   // With DiagnoseOptions::explain: what every cause (not risk) came to:
   // the findings in rank order, then the other rows found, most likely
-  // first, then the causes that found nothing, in pack order. Empty
-  // otherwise.
+  // first, then the causes that found nothing, then those whose SQL
+  // failed, in pack order. Empty otherwise.
   std::vector<Alternative> considered;
+  // The causes and risks skipped because their SQL failed, in pack order;
+  // the rest of the verdict is what the other causes found.
+  std::vector<CauseError> cause_errors;
 };
 
 struct DiagnoseOptions {
@@ -118,19 +137,31 @@ struct DiagnoseOptions {
   // Fill Finding::alternatives and Verdict::considered (costs the evidence
   // queries of every row found, reported or not). Default: false.
   bool explain = false;
+  // The step limit of each query of a cause (db::Store::Query's max_steps);
+  // a query past it fails and its cause is skipped. 0: the store's
+  // (db::Store::Options::query_step_limit). Default: 0.
+  uint64_t query_step_limit = 0;
+  // The most rows a detect query may return (one per finding); a cause
+  // whose detect returns more is skipped, so a query that generates rows
+  // without end is stopped long before it could exhaust memory. 0: no
+  // limit. Default: 10,000.
+  size_t max_detect_rows = 10'000;
 };
 
 class Diagnoser {
  public:
   explicit Diagnoser(std::vector<rules::Cause> causes, const DiagnoseOptions& options = {});
 
-  // Runs every cause against store: the findings, ranked, the risks and
-  // (explain) what was considered. Returns InvalidArgument naming the
-  // cause's pack location if its SQL fails (a bug in the pack).
+  // Runs every cause against store: the findings, ranked, the risks,
+  // (explain) what was considered, and the causes skipped because their
+  // SQL failed (Verdict::cause_errors, each naming the cause's pack
+  // location). Returns the store's error (IoError, Corruption) if the store
+  // itself fails.
   // REQUIRES: store->BuildTimeline() ran after the last event was appended.
   Result<Verdict> Run(const db::Store& store) const;
 
-  // Run(store).findings: the findings alone (no risks).
+  // Run(store).findings: the findings alone (no risks). A cause whose SQL
+  // fails is skipped silently here: use Run() to see cause errors.
   Result<std::vector<Finding>> Diagnose(const db::Store& store) const;
 
   // Detects how the logs' deployment runs ("docker-compose", "kubernetes",

@@ -234,7 +234,12 @@ int Analyze(const std::vector<std::string>& args) {
       "with each finding, the other causes considered: what they found, why they lost, and "
       "what would change the verdict")(
       "timings", po::bool_switch(&opt.timings),
-      "print on stderr how long each stage took (ingest, timeline, diagnosis, report)");
+      "print on stderr how long each stage took (ingest, timeline, diagnosis, report)")(
+      "query-step-limit", po::value(&opt.query_step_limit),
+      ("the most SQLite steps one query of a cause may run before the cause is skipped with "
+       "an error (default: " +
+       std::to_string(etiolog::db::Store::kDefaultQueryStepLimit) + ", about 10 s)")
+          .c_str());
   AddOutputOptions(&desc, &opt.output, &output);
   AddInputOptions(&desc, &opt, &timezone, &labels);
   po::variables_map vm;

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <thread>
 
+#include "ingest/check.h"
 #include "ingest/dump_time.h"
 #include "ingest/framing.h"
 #include "ingest/input.h"
@@ -352,6 +353,7 @@ Status SourceReading::Pump(IngestStats* stats, const EmitFn& emit) {
     stats->bytes += chunk.source_bytes;
     stats->lines += chunk.source_lines;
     stats->events += batch_.events.size() - events_before;
+    ETIOLOG_DCHECK(chunk.next_offset >= last_offset_, "the checkpoint only moves forward");
     last_line_ = chunk.next_line - 1;
     last_offset_ = chunk.next_offset;
     batch_.checkpoint_offset = chunk.next_offset;

@@ -169,6 +169,7 @@ RunSummary Redacted(const RunSummary& in, const rules::Matcher* m) {
   RunSummary run = in;
   for (std::string& s : run.stats.errors) Redact(m, &s);
   for (std::string& s : run.stats.warnings) Redact(m, &s);
+  for (std::string& s : run.cause_errors) Redact(m, &s);
   for (std::string& s : run.packs) Redact(m, &s);
   Redact(m, &run.deployment);
   return run;
@@ -601,6 +602,11 @@ std::string RenderMarkdownReport(const Verdict& verdict, const RunSummary& run, 
     for (const std::string& e : run.stats.errors) out << "- " << MdText(e) << "\n";
     out << "\n";
   }
+  if (!run.cause_errors.empty()) {
+    out << "Some causes were skipped because their SQL failed (the others ran):\n\n";
+    for (const std::string& e : run.cause_errors) out << "- " << MdText(e) << "\n";
+    out << "\n";
+  }
   if (findings.empty()) {
     out << kNoFinding << "\n";
     if (explain) {
@@ -674,6 +680,8 @@ Json RunJson(const RunSummary& run) {
   r["warnings"] = run.stats.warnings;
   r["deployment"] = run.deployment;
   r["packs"] = run.packs;
+  // Only when a cause failed, so reports without one are what they were.
+  if (!run.cause_errors.empty()) r["cause_errors"] = run.cause_errors;
   return r;
 }
 
@@ -1013,6 +1021,9 @@ std::string RenderText(const Verdict& verdict, const RunSummary& run, bool expla
   auto clean = [](std::string_view s) { return CleanText(s, false); };
   std::ostringstream out;
   for (const std::string& e : run.stats.errors) out << "error: " << clean(e) << "\n";
+  for (const std::string& e : run.cause_errors) {
+    out << "error: " << clean(e) << " (cause skipped)\n";
+  }
   out << "etiolog: read " << run.stats.sources << " source(s), " << run.stats.lines << " lines; "
       << run.stats.events << " events";
   if (run.stats.capped_lines) out << "; " << run.stats.capped_lines << " over-long lines cut";
@@ -1113,7 +1124,7 @@ std::string TicketTitle(const Finding& f) {
 
 std::string RenderReport(const std::vector<Finding>& findings, const RunSummary& run,
                          const ReportOptions& options) {
-  return RenderReport(Verdict{findings, {}, {}}, run, options);
+  return RenderReport(Verdict{findings, {}, {}, {}}, run, options);
 }
 
 std::string RenderReport(const Verdict& in, const RunSummary& in_run,
@@ -1157,10 +1168,10 @@ std::vector<Ticket> RenderTickets(const std::vector<Finding>& in, const RunSumma
     t.title = TicketTitle(f);
     switch (options.format) {
       case ReportFormat::kText:
-        t.body = RenderText(Verdict{{f}, {}, {}}, run, options.explain);
+        t.body = RenderText(Verdict{{f}, {}, {}, {}}, run, options.explain);
         break;
       case ReportFormat::kJson:
-        t.body = RenderJson(Verdict{{f}, {}, {}}, run, options.explain, /*ticket=*/true);
+        t.body = RenderJson(Verdict{{f}, {}, {}, {}}, run, options.explain, /*ticket=*/true);
         break;
       case ReportFormat::kMarkdown:
         t.body = MdTicket(f, options.explain);
@@ -1206,6 +1217,7 @@ Result<RunSummary> ParseRunSummaryJson(std::string_view text) {
   run.stats.errors = strings("errors");
   run.stats.warnings = strings("warnings");
   run.packs = strings("packs");
+  run.cause_errors = strings("cause_errors");
   auto dep = j.find("deployment");
   if (dep != j.end() && dep->is_string()) run.deployment = dep->get<std::string>();
   return run;

@@ -61,6 +61,9 @@ struct RunSummary {
   IngestStats stats;
   std::string deployment;
   std::vector<std::string> packs;
+  // The causes skipped because their SQL failed (CauseError::message, in
+  // pack order): the findings are what the other causes found.
+  std::vector<std::string> cause_errors;
 };
 
 // The version of the JSON report layout; bumped only for incompatible

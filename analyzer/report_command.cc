@@ -40,7 +40,7 @@ Status CheckOutputOptions(const OutputOptions& options) {
 
 int EmitFindings(const std::vector<Finding>& findings, const RunSummary& run,
                  const OutputOptions& options, std::ostream& out, std::ostream& err) {
-  return EmitVerdict(Verdict{findings, {}, {}}, run, options, out, err);
+  return EmitVerdict(Verdict{findings, {}, {}, {}}, run, options, out, err);
 }
 
 int EmitVerdict(const Verdict& all, const RunSummary& run, const OutputOptions& options,
@@ -126,6 +126,7 @@ int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostre
       std::remove_if(findings.begin(), findings.end(),
                      [&](const Finding& f) { return f.confidence < options.min_confidence; }),
       findings.end());
+  bool partial = false;  // A cause failed when run again for --explain.
   if (options.explain) {
     // The store keeps findings, not what was considered: run the causes again
     // on its events and take the alternatives of the findings it kept.
@@ -136,8 +137,14 @@ int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostre
     Result<Verdict> again = diagnoser.Run(**store);
     if (!again.ok()) {
       err << "etiolog report: " << again.status().message() << "\n";
-      return again.status().code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFatal;
+      return kExitFatal;
     }
+    // A cause whose SQL fails is left out of the alternatives (it is listed
+    // there as "error"); the stored findings are shown as they were.
+    for (const CauseError& e : again->cause_errors) {
+      err << "etiolog report: " << e.message << " (cause skipped)\n";
+    }
+    partial = !again->cause_errors.empty();
     std::map<std::string, std::vector<Alternative>> by_fingerprint;
     for (Finding& f : again->findings) by_fingerprint[f.fingerprint] = std::move(f.alternatives);
     for (Finding& f : findings) {
@@ -149,7 +156,8 @@ int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostre
   OutputOptions output = options.output;
   output.report.redactor = loaded.matcher.get();
   output.report.explain = options.explain;
-  return EmitVerdict(*verdict, *run, output, out, err);
+  const int emitted = EmitVerdict(*verdict, *run, output, out, err);
+  return emitted == kExitOk && partial ? kExitPartial : emitted;
 }
 
 }  // namespace etiolog::analyzer

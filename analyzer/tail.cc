@@ -133,6 +133,7 @@ class Tail {
   std::map<ingest::FollowedFile*, Tracked> tracked_;
   std::vector<db::FollowedFileRecord> stored_;  // At start.
   std::map<std::string, Emitted> emitted_;      // By fingerprint.
+  std::set<std::string> cause_errors_;          // Already printed.
   uint64_t events_ = 0;                         // Events read in this session.
   uint64_t attached_ = 0;                       // Generations read in this session.
   Status failure_;                              // The store failed.
@@ -302,8 +303,9 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
     return kExitOk;
   }
   RunSummary shown = run_;
-  shown.stats.errors.clear();
+  shown.stats.errors.clear();  // Already on stderr.
   shown.stats.warnings.clear();
+  shown.cause_errors.clear();
   char now[32];
   const std::time_t t = std::time(nullptr);
   struct tm tm {};
@@ -321,11 +323,21 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
 bool Tail::Diagnose() {
   failure_ = store_->BuildTimeline();
   if (!failure_.ok()) return false;
-  Result<std::vector<Finding>> findings = diagnoser_->Diagnose(*store_);
-  if (!findings.ok()) {
-    failure_ = findings.status();
+  Result<Verdict> verdict = diagnoser_->Run(*store_);
+  if (!verdict.ok()) {
+    failure_ = verdict.status();
     return false;
   }
+  // A cause whose SQL fails is skipped; say so once, not at every
+  // diagnosis.
+  run_.cause_errors.clear();
+  for (const CauseError& e : verdict->cause_errors) {
+    run_.cause_errors.push_back(e.message);
+    if (cause_errors_.insert(e.message).second) {
+      err_ << "etiolog: " << e.message << " (cause skipped)\n";
+    }
+  }
+  std::vector<Finding>* findings = &verdict->findings;
   // The run summary counts the files read so far, ended or not.
   run_.stats.sources = attached_;
   Result<std::string> deployment = Diagnoser::DetectDeployment(*store_);

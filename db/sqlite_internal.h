@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // SQLite helpers shared by the db module's implementation files: RAII
-// statement handles, typed binds, and errors that carry sqlite3_errmsg.
+// connection and statement handles, typed binds, and errors that carry
+// sqlite3_errmsg.
 // Private to db/ (SQLite never leaves this module).
 //
 // Thread safety: none of its own; a connection is used by one thread.
@@ -20,6 +21,13 @@
 #include "ingest/status.h"
 
 namespace etiolog::db::internal {
+
+// A connection, closed with sqlite3_close_v2 (which defers the close until
+// the connection's last statement is finalized).
+struct ConnectionDeleter {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Connection = std::unique_ptr<sqlite3, ConnectionDeleter>;
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }

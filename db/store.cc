@@ -10,19 +10,30 @@
 //
 // The timeline is maintained as events are written (db/timeline.cc);
 // BuildTimeline() completes it.
+//
+// Query() and Describe() run on a second, contained connection
+// (db/query_connection_internal.h); the store's own reads use Select() on
+// the writer. The second connection needs a name to open: a temporary
+// store is a named file in $TMPDIR, an in-memory one a shared-cache
+// in-memory URI unique to the Store (store.h).
 
 #include "db/store.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
 #include <sqlite3.h>
 
+#include "db/query_connection_internal.h"
 #include "db/sqlite_internal.h"
 #include "db/timeline_internal.h"
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace etiolog::db {
 
@@ -318,6 +329,59 @@ CREATE TABLE burst_alive(
 
 using internal::SqlError;
 
+// The tables and views etiolog's schema has (what pack SQL may read):
+// those the migrations leave in a fresh database, computed once.
+const Result<std::set<std::string>>& SchemaTables() {
+  static const Result<std::set<std::string>> tables = []() -> Result<std::set<std::string>> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE, nullptr);
+    internal::Connection db(raw);
+    if (rc != SQLITE_OK) return Status::IoError("schema tables: cannot open a scratch database");
+    for (const char* migration : kMigrations) {
+      if (sqlite3_exec(db.get(), migration, nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return SqlError(db.get(), "schema tables");
+      }
+    }
+    Stmt q;
+    ETIOLOG_RETURN_IF_ERROR(
+        internal::Prepare(db.get(),
+                          "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+                          "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                          "schema tables", &q));
+    std::set<std::string> names;
+    int step;
+    while ((step = sqlite3_step(q.get())) == SQLITE_ROW)
+      names.insert(internal::ColumnText(q.get(), 0));
+    if (step != SQLITE_DONE) return SqlError(db.get(), "schema tables");
+    // The table-valued functions causes use to split lists.
+    names.insert("json_each");
+    names.insert("json_tree");
+    return names;
+  }();
+  return tables;
+}
+
+// Creates an empty file for a temporary store in $TMPDIR (else /tmp), mode
+// 0600, and returns its path.
+Result<std::string> MakeTemporaryFile() {
+  const char* dir = std::getenv("TMPDIR");
+  std::string path =
+      std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/etiolog-XXXXXX.db";
+  const int fd = mkstemps(path.data(), 3);
+  if (fd < 0) {
+    return Status::IoError(path + ": cannot create the temporary store: " + std::strerror(errno));
+  }
+  close(fd);
+  return path;
+}
+
+// A name no other in-memory store of this process has.
+std::string MemoryUri() {
+  static std::atomic<uint64_t> next{0};
+  return "file:etiolog-" + std::to_string(getpid()) + "-" + std::to_string(next++) +
+         "?mode=memory&cache=shared";
+}
+
 }  // namespace
 
 std::string ValueToString(const Value& v) {
@@ -331,10 +395,20 @@ std::string ValueToString(const Value& v) {
   return "";
 }
 
-Store::Store(sqlite3* db) : db_(db), timeline_(std::make_unique<internal::Timeline>(db)) {}
+Store::Store(sqlite3* db, std::string temp_path)
+    : db_(db),
+      timeline_(std::make_unique<internal::Timeline>(db)),
+      temp_path_(std::move(temp_path)) {}
+
 Store::~Store() {
+  reader_.reset();
   timeline_.reset();  // Finalizes its statements before the connection closes.
   sqlite3_close_v2(db_);
+  if (!temp_path_.empty()) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::remove((temp_path_ + suffix).c_str());
+    }
+  }
 }
 
 int Store::SchemaVersion() {
@@ -342,32 +416,69 @@ int Store::SchemaVersion() {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options) {
+  const Result<std::set<std::string>>& tables = SchemaTables();
+  if (!tables.ok()) return tables.status();
+  // What both connections open (store.h): the file, a temporary file, or
+  // an in-memory database both can share.
+  const bool temporary = path.empty();
+  const bool memory = path == ":memory:";
+  std::string name = path;
+  if (temporary) {
+    Result<std::string> file = MakeTemporaryFile();
+    if (!file.ok()) return file.status();
+    name = *file;
+  } else if (memory) {
+    name = MemoryUri();
+  }
+  const std::string shown = temporary ? "temporary store" : path;
   sqlite3* raw = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int flags = SQLITE_OPEN_READWRITE |
+                    (options.create_if_missing || memory ? SQLITE_OPEN_CREATE : 0) |
+                    (memory ? SQLITE_OPEN_URI : 0);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);
+    if (temporary) std::remove(name.c_str());
     struct stat st;
-    if (!options.create_if_missing && stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    if (!options.create_if_missing && !temporary && !memory && stat(path.c_str(), &st) != 0 &&
+        errno == ENOENT) {
       return Status::NotFound(path + ": no such store");
     }
-    return Status::IoError(path + ": cannot open store: " + msg);
+    return Status::IoError((temporary ? name : path) + ": cannot open store: " + msg);
   }
   if (options.heap_limit_kib > 0) sqlite3_soft_heap_limit64(options.heap_limit_kib * 1024);
-  std::unique_ptr<Store> store(new Store(raw));
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 5000);
-  // WAL only makes sense for a named file; pragmas are checked individually.
-  if (!path.empty() && path != ":memory:") {
-    ETIOLOG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL").Annotate(path));
+  std::unique_ptr<Store> store(new Store(raw, temporary ? name : std::string()));
+  if (sqlite3_extended_result_codes(raw, 1) != SQLITE_OK ||
+      sqlite3_busy_timeout(raw, 5000) != SQLITE_OK) {
+    return SqlError(raw, shown + ": cannot set up the store");
   }
-  ETIOLOG_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL").Annotate(path));
-  ETIOLOG_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON").Annotate(path));
+  // A file store is WAL: the query connection reads while the writer
+  // writes. A temporary store dies with the Store, so it needs no crash
+  // safety: its rollback journal is in memory (ROLLBACK still works) and it
+  // is never synced, which costs the least per commit; the query
+  // connection reads between the writer's transactions, never during one.
+  // Pragmas are checked individually.
+  if (temporary) {
+    ETIOLOG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=MEMORY").Annotate(shown));
+  } else if (!memory) {
+    ETIOLOG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL").Annotate(shown));
+  }
   ETIOLOG_RETURN_IF_ERROR(
-      store->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib)).Annotate(path));
+      store->Exec(temporary ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL")
+          .Annotate(shown));
+  ETIOLOG_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON").Annotate(shown));
+  ETIOLOG_RETURN_IF_ERROR(
+      store->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib)).Annotate(shown));
   Status st = store->Migrate();
-  if (!st.ok()) return st.Annotate(path.empty() ? "temporary store" : path);
+  if (!st.ok()) return st.Annotate(shown);
+  internal::QueryConnection::Options qopt;
+  qopt.cache_kib = options.cache_kib;
+  qopt.step_limit = options.query_step_limit;
+  Result<std::unique_ptr<internal::QueryConnection>> reader =
+      internal::QueryConnection::Open(name, memory, *tables, qopt);
+  if (!reader.ok()) return reader.status().Annotate(shown);
+  store->reader_ = std::move(reader).value();
   return store;
 }
 
@@ -387,7 +498,7 @@ Status Store::Exec(std::string_view sql) {
 }
 
 Status Store::Migrate() {
-  Result<Table> v = Query("PRAGMA user_version", {}, "schema version");
+  Result<Table> v = Select("PRAGMA user_version", {}, "schema version");
   if (!v.ok()) {
     // A non-database file fails here first.
     return Status::Corruption("not an etiolog store: " + v.status().message());
@@ -401,7 +512,7 @@ Status Store::Migrate() {
   if (version == SchemaVersion()) return Status::OK();
   if (version == 0) {
     // A fresh file must be empty: refuse to take over someone's database.
-    Result<Table> t = Query("SELECT count(*) FROM sqlite_master", {}, "schema check");
+    Result<Table> t = Select("SELECT count(*) FROM sqlite_master", {}, "schema check");
     if (!t.ok()) return t.status();
     if (std::get<int64_t>(t->rows[0][0]) != 0) {
       return Status::Corruption("database has tables but is not an etiolog store");
@@ -433,8 +544,8 @@ Result<SourceInfo> Store::AddSource(const std::string& path) {
     if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "add source");
   }
   Result<Table> t =
-      Query("SELECT id, checkpoint_offset, checkpoint_line FROM sources WHERE path = :path",
-            {{"path", path}}, "add source");
+      Select("SELECT id, checkpoint_offset, checkpoint_line FROM sources WHERE path = :path",
+             {{"path", path}}, "add source");
   if (!t.ok()) return t.status();
   if (t->rows.empty()) return Status::Internal("source vanished after insert: " + path);
   SourceInfo info;
@@ -592,7 +703,7 @@ Status Store::SaveFollowedFile(const FollowedFileRecord& f) {
 }
 
 Result<std::vector<FollowedFileRecord>> Store::LoadFollowedFiles() const {
-  Result<Table> t = Query(
+  Result<Table> t = Select(
       "SELECT f.source_id, s.path, f.path, f.device, f.inode, f.fingerprint_bytes, "
       "f.fingerprint, f.ended, s.checkpoint_offset, s.checkpoint_line "
       "FROM followed_files f JOIN sources s ON s.id = f.source_id ORDER BY f.source_id",
@@ -713,12 +824,12 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::s
 }
 
 Result<Diagnosis> Store::LoadFindings() const {
-  Result<Table> d = Query("SELECT run FROM diagnosis WHERE id = 1", {}, "load diagnosis");
+  Result<Table> d = Select("SELECT run FROM diagnosis WHERE id = 1", {}, "load diagnosis");
   if (!d.ok()) return d.status();
   if (d->rows.empty()) return Status::NotFound("the store holds no diagnosis");
   Diagnosis out;
   out.run = ValueToString(d->rows[0][0]);
-  Result<Table> f = Query(
+  Result<Table> f = Select(
       "SELECT id, fingerprint, cause, surface, confidence, title, summary, remediation, "
       "deployment, kind FROM findings ORDER BY rank",
       {}, "load findings");
@@ -739,14 +850,14 @@ Result<Diagnosis> Store::LoadFindings() const {
     r.deployment = ValueToString(row[8]);
     r.risk = ValueToString(row[9]) == "risk";
     Result<Table> facts =
-        Query("SELECT name, value FROM finding_facts WHERE finding_id = :id ORDER BY seq, name",
-              {{"id", id}}, "load finding facts");
+        Select("SELECT name, value FROM finding_facts WHERE finding_id = :id ORDER BY seq, name",
+               {{"id", id}}, "load finding facts");
     if (!facts.ok()) return facts.status();
     for (const auto& fr : facts->rows)
       r.facts.emplace_back(ValueToString(fr[0]), ValueToString(fr[1]));
     Result<Table> ev =
-        Query("SELECT event_id, role FROM finding_evidence WHERE finding_id = :id ORDER BY seq",
-              {{"id", id}}, "load finding evidence");
+        Select("SELECT event_id, role FROM finding_evidence WHERE finding_id = :id ORDER BY seq",
+               {{"id", id}}, "load finding evidence");
     if (!ev.ok()) return ev.status();
     for (const auto& er : ev->rows) {
       r.evidence.emplace_back(std::holds_alternative<int64_t>(er[0]) ? std::get<int64_t>(er[0]) : 0,
@@ -757,112 +868,21 @@ Result<Diagnosis> Store::LoadFindings() const {
   return out;
 }
 
-namespace {
-
-// Prepares sql as one read-only statement. Returns InvalidArgument with
-// SQLite's message, and where in the SQL it points (when it does), prefixed
-// by context.
-Status PrepareReadOnly(sqlite3* db, std::string_view sql, std::string_view context, Stmt* out) {
-  sqlite3_stmt* raw = nullptr;
-  const char* tail = nullptr;
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
-    std::string message = std::string(context) + ": " + sqlite3_errmsg(db);
-    const int offset = sqlite3_error_offset(db);
-    if (offset >= 0 && static_cast<size_t>(offset) <= sql.size()) {
-      int line = 1, column = 1;
-      for (size_t i = 0; i < static_cast<size_t>(offset); ++i) {
-        if (sql[i] == '\n') {
-          ++line;
-          column = 1;
-        } else {
-          ++column;
-        }
-      }
-      message += " (SQL line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
-    }
-    return Status::InvalidArgument(message);
-  }
-  Stmt s(raw);
-  if (s == nullptr) return Status::InvalidArgument(std::string(context) + ": empty SQL");
-  for (const char* p = tail; p != nullptr && p < sql.data() + sql.size(); ++p) {
-    if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r' && *p != ';') {
-      return Status::InvalidArgument(std::string(context) + ": only one SQL statement is allowed");
-    }
-  }
-  if (!sqlite3_stmt_readonly(s.get())) {
-    return Status::InvalidArgument(std::string(context) + ": SQL must not modify the store");
-  }
-  *out = std::move(s);
-  return Status::OK();
-}
-
-}  // namespace
-
 Result<QueryShape> Store::Describe(std::string_view sql, std::string_view context) const {
-  Stmt s;
-  ETIOLOG_RETURN_IF_ERROR(PrepareReadOnly(db_, sql, context, &s));
-  QueryShape shape;
-  const int ncols = sqlite3_column_count(s.get());
-  for (int c = 0; c < ncols; ++c) shape.columns.emplace_back(sqlite3_column_name(s.get(), c));
-  const int nparams = sqlite3_bind_parameter_count(s.get());
-  for (int i = 1; i <= nparams; ++i) {
-    const char* name = sqlite3_bind_parameter_name(s.get(), i);
-    if (name != nullptr) shape.parameters.emplace_back(name + 1);  // Skip ':', '@' or '$'.
-  }
-  return shape;
+  return reader_->Describe(sql, context);
 }
 
 Result<Table> Store::Query(std::string_view sql, const std::map<std::string, Value>& params,
-                           std::string_view context, size_t max_rows) const {
+                           std::string_view context, size_t max_rows, uint64_t max_steps) const {
+  return reader_->Query(sql, params, context, max_rows, max_steps);
+}
+
+Result<Table> Store::Select(std::string_view sql, const std::map<std::string, Value>& params,
+                            std::string_view context) const {
   Stmt s;
-  ETIOLOG_RETURN_IF_ERROR(PrepareReadOnly(db_, sql, context, &s));
-  const int nparams = sqlite3_bind_parameter_count(s.get());
-  for (int i = 1; i <= nparams; ++i) {
-    const char* name = sqlite3_bind_parameter_name(s.get(), i);
-    if (name == nullptr) continue;
-    auto it = params.find(name + 1);  // Skip ':', '@' or '$'.
-    if (it == params.end()) continue;
-    const Value& v = it->second;
-    if (std::holds_alternative<int64_t>(v)) {
-      sqlite3_bind_int64(s.get(), i, std::get<int64_t>(v));
-    } else if (std::holds_alternative<double>(v)) {
-      sqlite3_bind_double(s.get(), i, std::get<double>(v));
-    } else if (std::holds_alternative<std::string>(v)) {
-      BindText(s.get(), i, std::get<std::string>(v));
-    }
-  }
-  Table table;
-  const int ncols = sqlite3_column_count(s.get());
-  for (int c = 0; c < ncols; ++c) table.columns.emplace_back(sqlite3_column_name(s.get(), c));
-  while (max_rows == 0 || table.rows.size() < max_rows) {
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) {
-      return Status::InvalidArgument(std::string(context) + ": " + sqlite3_errmsg(db_));
-    }
-    std::vector<Value> row;
-    row.reserve(static_cast<size_t>(ncols));
-    for (int c = 0; c < ncols; ++c) {
-      switch (sqlite3_column_type(s.get(), c)) {
-        case SQLITE_INTEGER:
-          row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(s.get(), c)));
-          break;
-        case SQLITE_FLOAT:
-          row.emplace_back(sqlite3_column_double(s.get(), c));
-          break;
-        case SQLITE_NULL:
-          row.emplace_back(std::monostate());
-          break;
-        default: {
-          const unsigned char* t = sqlite3_column_text(s.get(), c);
-          int n = sqlite3_column_bytes(s.get(), c);
-          row.emplace_back(std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(n)));
-        }
-      }
-    }
-    table.rows.push_back(std::move(row));
-  }
-  return table;
+  ETIOLOG_RETURN_IF_ERROR(internal::PrepareQuery(db_, sql, context, &s));
+  ETIOLOG_RETURN_IF_ERROR(internal::BindParameters(db_, s.get(), params, context));
+  return internal::ReadRows(db_, s.get(), context, 0);
 }
 
 }  // namespace etiolog::db

@@ -19,6 +19,29 @@
 // named parameters. ReplaceFindings() keeps the latest diagnosis and
 // LoadFindings() reads it back.
 //
+// Two connections. The store writes (events, the timeline, findings) and
+// reads its own bookkeeping on a writer connection. Query() and
+// Describe(), the read API for packs and users, run on a second
+// connection that can only read etiolog's tables and views: opened
+// read-only with PRAGMA query_only, an authorizer that denies ATTACH,
+// PRAGMA, transactions, writes, load_extension() and any other table
+// (sqlite_schema included) when the SQL is prepared, and a step limit
+// (Options::query_step_limit) that stops a runaway query. The second
+// connection sees what the writer committed, so Query() does not see rows
+// of a transaction still open (none is, between the Store's calls). What
+// it opens depends on the path:
+//   - a file: the file (journal_mode=WAL, so reading never blocks writing);
+//   - "" (temporary): a file created in $TMPDIR (else /tmp) as
+//     etiolog-XXXXXX.db, mode 0600, deleted when the Store is destroyed (a
+//     process killed before that leaves it behind). It dies with the Store,
+//     so it is never synced and its rollback journal is in memory: as cheap
+//     per commit as SQLite's anonymous temporary file it replaces, which a
+//     second connection could not open;
+//   - ":memory:": a shared-cache in-memory database private to the Store
+//     (file:etiolog-<pid>-<n>?mode=memory&cache=shared), gone when the
+//     Store is. Both connections share its one page cache; the read-only
+//     open flag is not enforced there, query_only and the authorizer are.
+//
 // Thread safety: a Store is used by one thread at a time.
 
 #ifndef ETIOLOG_DB_STORE_H_
@@ -93,6 +116,9 @@ std::string ValueToString(const Value& v);
 struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
+  // SQLite virtual-machine steps the statement ran (what
+  // Options::query_step_limit counts), for measuring queries.
+  uint64_t steps = 0;
 };
 
 // What a query returns and takes, known without running it.
@@ -132,6 +158,7 @@ struct Diagnosis {
 };
 
 namespace internal {
+class QueryConnection;
 class Timeline;
 }  // namespace internal
 
@@ -150,11 +177,26 @@ class Store {
     // Create the file if it does not exist. When false, a missing file is
     // NotFound. Default: true.
     bool create_if_missing = true;
+    // The most SQLite virtual-machine steps (bytecode instructions) one
+    // Query() may run unless it sets its own limit; past it the query is
+    // stopped with InvalidArgument, so pack SQL that never ends (a
+    // recursive CTE without a bound) cannot hang a run. 0: no limit.
+    // Default: kDefaultQueryStepLimit.
+    uint64_t query_step_limit = kDefaultQueryStepLimit;
   };
+
+  // The default query step limit: 1,000,000,000 steps, about 10 s of one
+  // core (SQLite runs about 100 million a second). The largest query of the
+  // built-in causes runs about 540,000 on a store of a million events
+  // (tests/bench/diagnosis_bench.cc prints each cause's), so the limit
+  // leaves a factor of almost 2,000 for larger stores and heavier site
+  // causes, and a runaway query still ends within seconds.
+  static constexpr uint64_t kDefaultQueryStepLimit = 1'000'000'000;
 
   // Opens or creates the store at path and migrates it to the current
   // schema. path "" is a private temporary file deleted on close;
-  // ":memory:" is an in-memory store. Returns NotFound if the file is missing
+  // ":memory:" is an in-memory store (see the top of this file for what
+  // each opens). Returns NotFound if the file is missing
   // and !options.create_if_missing, IoError if SQLite cannot open the file, Corruption if it is not
   // an etiolog store or is damaged, and Unsupported if its schema is newer than this build.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options);
@@ -162,7 +204,7 @@ class Store {
     return Open(path, Options());
   }
 
-  // Owns a database connection.
+  // Owns its database connections (and a temporary store's file).
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   ~Store();
@@ -209,20 +251,28 @@ class Store {
   // events, unless streams need re-deriving.
   Status BuildTimeline();
 
-  // Runs one read-only SQL statement. params binds named parameters (":x" in
-  // the SQL binds params["x"]); parameters the SQL does not use are ignored,
-  // and parameters it uses but params lacks are NULL. max_rows > 0 stops
-  // after that many rows (the statement is not run to its end). Returns
-  // InvalidArgument with SQLite's message (prefixed by context) if the SQL
-  // is invalid or would write.
+  // Runs one read-only SQL statement on the query connection (see the top
+  // of this file), which sees what the store committed. params binds named
+  // parameters (":x" in the SQL binds params["x"]); parameters the SQL does
+  // not use are ignored, and parameters it uses but params lacks are NULL.
+  // max_rows > 0 stops after that many rows (the statement is not run to
+  // its end). max_steps > 0 is the step limit of this query instead of
+  // Options::query_step_limit. Returns InvalidArgument, prefixed by context,
+  // if the SQL is invalid, is not one statement, would write or do anything
+  // but read etiolog's tables and views (the authorizer's reason: "ATTACH
+  // is not allowed: ..."), fails while running (SQLite's message), or is
+  // stopped by the step limit ("query stopped after N steps (a recursive
+  // query without a bound?)"); IoError or Corruption if the store fails.
   Result<Table> Query(std::string_view sql, const std::map<std::string, Value>& params,
-                      std::string_view context = "query", size_t max_rows = 0) const;
+                      std::string_view context = "query", size_t max_rows = 0,
+                      uint64_t max_steps = 0) const;
 
-  // Prepares sql as Query() would, without running it, and returns its
-  // result columns and parameter names. Returns InvalidArgument (prefixed by
-  // context, with SQLite's message and, when SQLite names one, the SQL line
-  // and column) if the SQL does not prepare against this store's schema, is
-  // not one statement, or would write.
+  // Prepares sql as Query() would, on the same connection, without running
+  // it, and returns its result columns and parameter names. Returns
+  // InvalidArgument (prefixed by context, with SQLite's message and, when
+  // SQLite names one, the SQL line and column, or the authorizer's reason)
+  // if the SQL does not prepare against this store's schema, is not one
+  // statement, would write, or is denied as Query() would deny it.
   Result<QueryShape> Describe(std::string_view sql, std::string_view context = "query") const;
 
   // Replaces the stored findings by findings, in rank order (first = most
@@ -238,12 +288,21 @@ class Store {
   Result<Diagnosis> LoadFindings() const;
 
  private:
-  explicit Store(sqlite3* db);
+  // db: the writer connection (owned). temp_path: the file of a temporary
+  // store, deleted by the destructor ("" for others).
+  Store(sqlite3* db, std::string temp_path);
   Status Exec(std::string_view sql);
   Status Migrate();
+  // Runs one read-only statement on the writer connection: the store's own
+  // reads (PRAGMA user_version, sqlite_schema, its tables), which neither
+  // the authorizer nor the step limit apply to. Errors as Query().
+  Result<Table> Select(std::string_view sql, const std::map<std::string, Value>& params,
+                       std::string_view context) const;
 
-  sqlite3* db_;
+  sqlite3* db_;  // The writer connection.
   std::unique_ptr<internal::Timeline> timeline_;
+  std::unique_ptr<internal::QueryConnection> reader_;  // Query() and Describe().
+  std::string temp_path_;
 };
 
 }  // namespace etiolog::db

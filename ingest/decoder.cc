@@ -39,6 +39,7 @@
 
 #include <simdjson.h>
 
+#include "ingest/check.h"
 #include "ingest/path_identity.h"
 #include "ingest/text.h"
 
@@ -1630,6 +1631,8 @@ Decoder::Decoder(SourceContext context, const DecoderOptions& options)
 Decoder::~Decoder() = default;
 
 void Decoder::Decode(const Chunk& chunk, size_t begin, size_t end, uint64_t index, LogRecord* out) {
+  ETIOLOG_DCHECK(begin <= end && end <= chunk.data.size(), "the line lies inside its chunk");
+  ETIOLOG_DCHECK(index < chunk.lines, "the line index is one of the chunk's");
   Impl& m = *impl_;
   m.chunk_clean = chunk.clean;
   *out = LogRecord();

@@ -18,6 +18,7 @@
 #include <immintrin.h>
 #endif
 
+#include "ingest/check.h"
 #include "ingest/text.h"
 
 namespace etiolog::ingest {
@@ -246,6 +247,8 @@ Result<Chunk> LineReader::Next() {
     next_line_ += chunk.lines;
     chunk.next_line = next_line_;
     chunk.next_offset = chunk.offset + chunk.data.size();
+    ETIOLOG_DCHECK(chunk.offset >= last_handed_out_, "chunk offsets only grow");
+    last_handed_out_ = chunk.next_offset;
     chunk.source_bytes = chunk.data.size();
     chunk.source_lines = chunk.lines;
     return chunk;

@@ -137,9 +137,10 @@ class LineReader final : public ChunkReader {
   bool has_nul_ = false;
   bool utf8_ok_ = true;
   size_t lines_end_ = 0;
-  size_t begin_ = 0;            // First unreturned byte in buf_.
-  size_t end_ = 0;              // One past the last valid byte in buf_.
-  uint64_t source_offset_ = 0;  // Source offset of buf_[end_].
+  size_t begin_ = 0;              // First unreturned byte in buf_.
+  size_t end_ = 0;                // One past the last valid byte in buf_.
+  uint64_t source_offset_ = 0;    // Source offset of buf_[end_].
+  uint64_t last_handed_out_ = 0;  // next_offset of the last chunk handed out.
   uint64_t next_line_ = 1;
   uint64_t capped_lines_ = 0;
   bool eof_ = false;

@@ -237,7 +237,8 @@ TEST(CauseSqlLint, DetectParametersOtherThanCauseAreNeverBound) {
 TEST(CauseSqlLint, WritesAndSecondStatementsAreRefused) {
   auto is = LintSql(CauseYaml("DELETE FROM events"));
   ASSERT_EQ(is.size(), 1u);
-  EXPECT_EQ(is[0].message, "detect: SQL must not modify the store");
+  EXPECT_EQ(is[0].message,
+            "detect: DELETE from events is not allowed: pack SQL may only read the store");
   is = LintSql(CauseYaml("SELECT 'ui' AS surface, 1 AS confidence; SELECT 2"));
   ASSERT_EQ(is.size(), 1u);
   EXPECT_EQ(is[0].message, "detect: only one SQL statement is allowed");

@@ -4,7 +4,7 @@
 # explain`, `analyze --explain` (text and JSON), risks in text and JSON and
 # back from a store, --fail-on-finding ignoring risks, `rules test` failing
 # on a broken cause example, `rules lint` failing on bad cause SQL and on an
-# unknown suppressed_by.
+# unknown suppressed_by, pack SQL contained (lint refuses, analyze skips).
 # Usage: explain_cli_test.sh ETIOLOG   (run from the repository root)
 set -uo pipefail
 etiolog=$1
@@ -125,8 +125,56 @@ check rules-test-cause-broken 1 "$etiolog" rules test tests/rules/packs/broken_c
   contains rules-test-cause-broken "broken_cause_example.yaml:15:9: example 'an Execution API failure is not a UI failure': expected a site_ui_failures finding on ui"
 check rules-lint-bad-sql 1 "$etiolog" rules lint tests/rules/packs/bad_cause_sql.yaml && \
   contains rules-lint-bad-sql "bad_cause_sql.yaml:7:13: error: cause 'site_bad_sql': detect: no such column: burst"
-check analyze-bad-sql 2 "$etiolog" analyze --no-default-rules --rules tests/rules/packs/bad_cause_sql.yaml "$negative" && \
-  contains analyze-bad-sql "no such column: burst"
+# A cause whose SQL fails is skipped; the others still run (exit 3: partial).
+check analyze-bad-sql 3 "$etiolog" analyze --no-default-rules --rules tests/rules/packs/bad_cause_sql.yaml "$negative" && \
+  contains analyze-bad-sql "bad_cause_sql.yaml:5:5: cause 'site_bad_sql' detect: no such column: burst (SQL line 2, column 43) (cause skipped)"
+
+# Pack SQL is contained (issue 12, item 2): every attempt in the malicious
+# pack is refused by lint at its detect and skipped by analyze, which still
+# reports the built-in findings and exits 3.
+malicious=tests/rules/packs/malicious_causes.yaml
+attached=/tmp/etiolog-malicious-attach.db
+rm -f "$attached"
+if check rules-lint-malicious 1 "$etiolog" rules lint "$malicious"; then
+  for expected in \
+      "malicious_causes.yaml:10:13: error: cause 'attach_file': detect: ATTACH is not allowed" \
+      "malicious_causes.yaml:15:13: error: cause 'insert_event': detect: INSERT into events is not allowed" \
+      "malicious_causes.yaml:24:13: error: cause 'update_events': detect: UPDATE of events is not allowed" \
+      "malicious_causes.yaml:29:13: error: cause 'delete_events': detect: DELETE from events is not allowed" \
+      "malicious_causes.yaml:34:13: error: cause 'drop_table': detect: changing the schema (CREATE, DROP) is not allowed" \
+      "malicious_causes.yaml:39:13: error: cause 'writable_schema': detect: PRAGMA writable_schema is not allowed" \
+      "malicious_causes.yaml:44:13: error: cause 'begin_transaction': detect: BEGIN is not allowed" \
+      "malicious_causes.yaml:49:13: error: cause 'savepoint': detect: SAVEPOINT is not allowed" \
+      "malicious_causes.yaml:54:13: error: cause 'endless_cte': detect: query stopped after 1000000 steps (a recursive query without a bound?), on an empty store" \
+      "malicious_causes.yaml:61:13: error: cause 'load_extension': detect: load_extension() is not allowed" \
+      "malicious_causes.yaml:66:13: error: cause 'read_schema': detect: reading sqlite_master is not allowed" \
+      "11 causes and risks, 11 error(s)"; do
+    contains rules-lint-malicious "$expected"
+  done
+fi
+store="$scratch/malicious.db"
+"$etiolog" analyze --no-default-rules --format json --db "$store" --query-step-limit 5000000 \
+  --rules "$malicious" samples/scenarios/per_process_key >"$scratch/malicious.json" \
+  2>"$scratch/malicious.err"
+rc=$?
+[[ $rc -eq 3 ]] || { echo "FAIL analyze-malicious: exit $rc, want 3"; cat "$scratch/malicious.err"; failures=$((failures + 1)); }
+out=$(cat "$scratch/malicious.json")
+json analyze-malicious '
+assert "per_process_key" in [f["cause"] for f in j["findings"]], j["findings"]
+errors = j["run"]["cause_errors"]
+assert len(errors) == 11, errors
+assert any("cause \x27endless_cte\x27 detect: query stopped after 5000000 steps" in e for e in errors), errors
+'
+out=$(cat "$scratch/malicious.err")
+for id in attach_file insert_event update_events delete_events drop_table writable_schema \
+    begin_transaction savepoint endless_cte load_extension read_schema; do
+  contains analyze-malicious "malicious_causes.yaml"
+  contains analyze-malicious "cause '$id' detect: "
+done
+contains analyze-malicious "(cause skipped)"
+[[ ! -e "$attached" ]] || { echo "FAIL analyze-malicious: ATTACH created $attached"; failures=$((failures + 1)); }
+check malicious-store-intact 0 "$etiolog" report --no-default-rules --db "$store" --format json && \
+  json malicious-store-intact 'assert "per_process_key" in [f["cause"] for f in j["findings"]]'
 check rules-lint-suppressed-by 1 "$etiolog" rules lint tests/rules/packs/unknown_suppressed_by.yaml && \
   contains rules-lint-suppressed-by "unknown_suppressed_by.yaml:10:21: error: cause 'site_vague': suppressed_by names 'per_proces_key', which is not a loaded cause (did you mean per_process_key?)" && \
   contains rules-lint-suppressed-by "1 causes and risks, 1 error(s), 0 warning(s)"

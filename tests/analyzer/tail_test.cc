@@ -170,6 +170,29 @@ TEST_F(TailTest, ReportsABadLineAndGoesOn) {
   EXPECT_NE(out_.str().find("per_process_key"), std::string::npos);
 }
 
+TEST_F(TailTest, SkipsACauseWhoseSqlFailsSaysSoOnceAndGoesOn) {
+  const std::string pack = dir_ + "/m.yaml";
+  std::ofstream(pack) << "pack: m\ncauses:\n  - id: malicious\n    title: t\n    detect: "
+                         "SELECT 'ui' AS surface, 0.9 AS confidence FROM sqlite_master\n"
+                         "    summary: s\n    remediation: r\n";
+  const std::string said =
+      "m.yaml:3:5: cause 'malicious' detect: reading sqlite_master is not allowed";
+  TailOptions o = Options();
+  o.rule_files = {pack};
+  // Two sessions, each diagnosing as events arrive: each says it once.
+  const size_t half = lines_.size() / 2;
+  std::string out;
+  for (size_t from : {size_t{0}, half}) {
+    Write("airflow.log", from, from == 0 ? half : lines_.size(), from != 0);
+    ASSERT_EQ(Tail(o), kExitOk) << err_.str();
+    const std::string err = err_.str();
+    ASSERT_NE(err.find(said), std::string::npos) << err;
+    EXPECT_EQ(err.find(said, err.find(said) + 1), std::string::npos) << err;
+    out += out_.str();
+  }
+  EXPECT_NE(out.find("per_process_key"), std::string::npos) << out;
+}
+
 TEST(ParseDurationTest, Units) {
   EXPECT_EQ(*ParseDuration("250ms"), 250);
   EXPECT_EQ(*ParseDuration("2s"), 2000);

@@ -16,9 +16,11 @@
 // Usage: diagnosis_bench [EVENTS...]   (default: 100000 1000000)
 //        ETIOLOG_BENCH_STORE=DIR keeps the stores in DIR for inspection.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -220,6 +222,25 @@ int64_t Fill(Store* store, int64_t n) {
   return total;
 }
 
+// The SQLite steps (what Store::Options::query_step_limit counts) of the
+// largest query of cause: its detect, and its evidence queries run with the
+// columns of each detect row, as the Diagnoser runs them.
+uint64_t MostSteps(const Store& store, const etiolog::rules::Cause& cause) {
+  Result<etiolog::db::Table> rows = store.Query(cause.detect, {{"cause", cause.id}}, "detect");
+  Die(rows.status(), "detect");
+  uint64_t most = rows->steps;
+  for (const auto& row : rows->rows) {
+    std::map<std::string, etiolog::db::Value> params{{"cause", cause.id}};
+    for (size_t c = 0; c < rows->columns.size(); ++c) params[rows->columns[c]] = row[c];
+    for (const auto& q : cause.evidence) {
+      Result<etiolog::db::Table> ids = store.Query(q.sql, params, "evidence");
+      Die(ids.status(), "evidence");
+      most = std::max(most, ids->steps);
+    }
+  }
+  return most;
+}
+
 void Run(int64_t n, const std::vector<etiolog::rules::Cause>& causes) {
   // ETIOLOG_BENCH_STORE=DIR keeps each store as DIR/<n>.db, for sqlite3.
   const char* keep = std::getenv("ETIOLOG_BENCH_STORE");
@@ -265,14 +286,24 @@ void Run(int64_t n, const std::vector<etiolog::rules::Cause>& causes) {
     std::printf("    %-32s %-14s %.2f\n", finding.cause.c_str(), finding.surface.c_str(),
                 finding.confidence);
   }
-  std::printf("  per cause (detect + evidence):\n");
+  std::printf("  per cause (detect + evidence; SQLite steps of its largest query):\n");
+  uint64_t most = 0;
   for (const auto& cause : causes) {
     etiolog::analyzer::Diagnoser one({cause});
     const auto g = Clock::now();
     Result<std::vector<etiolog::analyzer::Finding>> r = one.Diagnose(**store);
     Die(r.status(), "diagnose one cause");
-    std::printf("    %-32s %8.3f s\n", cause.id.c_str(), Seconds(g, Clock::now()));
+    const double took = Seconds(g, Clock::now());
+    const uint64_t steps = MostSteps(**store, cause);
+    most = std::max(most, steps);
+    std::printf("    %-32s %8.3f s %12llu steps\n", cause.id.c_str(), took,
+                static_cast<unsigned long long>(steps));
   }
+  std::printf("  largest query: %llu steps; the store's default limit: %llu (%.0fx)\n",
+              static_cast<unsigned long long>(most),
+              static_cast<unsigned long long>(Store::kDefaultQueryStepLimit),
+              static_cast<double>(Store::kDefaultQueryStepLimit) /
+                  static_cast<double>(std::max<uint64_t>(most, 1)));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "db/dumps_internal.h"
 #include "db/store.h"
+#include "tests/db/db_test_util.h"
 #include "tests/test_util.h"
 #include <unistd.h>
 
@@ -417,9 +418,7 @@ PRAGMA user_version = 4;
   }
   auto s = Store::Open(path);
   ASSERT_OK(s);
-  auto v = (*s)->Query("PRAGMA user_version", {});
-  ASSERT_OK(v);
-  EXPECT_EQ(std::get<int64_t>(v->rows[0][0]), Store::SchemaVersion());
+  EXPECT_EQ(testing::UserVersion(path), Store::SchemaVersion());
   ASSERT_OK((*s)->BuildTimeline());
   auto t = (*s)->Query(
       "SELECT (SELECT count(*) FROM instances), (SELECT workload FROM instances), "

@@ -14,6 +14,7 @@
 
 #include "db/store.h"
 #include "db/timeline_internal.h"
+#include "tests/db/db_test_util.h"
 #include "tests/test_util.h"
 #include <unistd.h>
 
@@ -482,9 +483,7 @@ PRAGMA user_version = 1;
   }
   auto s = Store::Open(path);
   ASSERT_OK(s);
-  auto v = (*s)->Query("PRAGMA user_version", {});
-  ASSERT_OK(v);
-  EXPECT_EQ(std::get<int64_t>(v->rows[0][0]), Store::SchemaVersion());
+  EXPECT_EQ(testing::UserVersion(path), Store::SchemaVersion());
   ASSERT_OK((*s)->BuildTimeline());
   auto t = (*s)->Query(
       "SELECT (SELECT count(*) FROM instances), (SELECT count(*) FROM failure_bursts), "
