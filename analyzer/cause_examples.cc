@@ -91,7 +91,7 @@ Result<CauseTestSummary> RunCauseExamples(const rules::Matcher& matcher,
         (counter ? result.counter_examples : result.examples)++;
         const std::string label = std::string(counter ? "counter-example " : "example ") +
                                   (ex.name.empty() ? "#" + std::to_string(n) : "'" + ex.name + "'");
-        auto fail = [&](std::string message) {
+        auto fail = [&](const std::string& message) {
           result.failures.push_back({cause.id, ex.where.ToString(), label + ": " + message});
         };
         const std::string expected_cause = ex.cause.empty() ? cause.id : ex.cause;

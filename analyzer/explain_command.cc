@@ -141,6 +141,7 @@ int RunExplain(const ExplainOptions& options, std::ostream& out, std::ostream& e
   }
   err << "etiolog explain: unknown cause '" << options.cause << "'";
   std::vector<std::string> ids;
+  ids.reserve(causes.size());
   for (const rules::Cause& c : causes) ids.push_back(c.id);
   std::vector<std::string> close = rules::ClosestNames(options.cause, ids);
   if (!close.empty()) {

@@ -23,7 +23,7 @@ namespace {
 
 constexpr double kMaxBackoffS = 30;
 constexpr double kMaxRetryAfterS = 60;
-constexpr size_t kMaxResponseBytes = 64 * 1024;
+constexpr size_t kMaxResponseBytes = size_t{64} * 1024;
 constexpr size_t kShownResponseBytes = 300;
 
 void InitCurlOnce() {

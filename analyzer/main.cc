@@ -4,6 +4,8 @@
 // exceptions are caught here and only here: usage errors exit 2) and hands
 // over to analyzer/commands.h.
 
+#include <cstdio>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -17,6 +19,7 @@
 #include "ingest/time_zone.h"
 
 namespace po = boost::program_options;
+using etiolog::analyzer::kExitFatal;
 using etiolog::analyzer::kExitUsage;
 
 namespace {
@@ -492,9 +495,8 @@ int Rules(const std::vector<std::string>& args) {
   return etiolog::analyzer::RunRules(opt, std::cout, std::cerr);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// main() without the last-resort handler.
+int Main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   if (argc < 2) {
     std::cerr << kUsage;
@@ -524,4 +526,21 @@ int main(int argc, char** argv) {
               << "Run 'etiolog " << command << " --help' for usage.\n";
     return kExitUsage;
   }
+}
+
+}  // namespace
+
+// Commands report failures as a Status and exit codes; what still escapes
+// (std::bad_alloc, a std::system_error from starting a thread) is reported
+// here and exits 4 rather than reaching std::terminate and aborting. fprintf,
+// not std::cerr: the handler must not throw in turn.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "etiolog: fatal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "etiolog: fatal: unknown exception\n");
+  }
+  return kExitFatal;
 }

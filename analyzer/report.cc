@@ -874,6 +874,7 @@ Json JiraDescription(const Finding& f, bool explain) {
   if (!facts.empty()) {
     c.push_back(AdfHeading(3, "Facts"));
     std::vector<Json> items;
+    items.reserve(facts.size());
     for (const auto& [name, value] : facts) {
       items.push_back(
           Json::array({AdfParagraph({AdfText(name + ": ", "strong"), AdfText(value)})}));

@@ -182,7 +182,7 @@ Status DeriveBurstAlive(sqlite3* db) {
         i.version = v->second;
       }
       index.emplace(i.id, insts.size());
-      insts.push_back(std::move(i));
+      insts.push_back(i);
     }
     if (rc != SQLITE_DONE) return SqlError(db, "read instances");
     Stmt k;

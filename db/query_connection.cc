@@ -248,18 +248,19 @@ Result<Table> ReadRows(sqlite3* db, sqlite3_stmt* s, std::string_view context, s
   return table;
 }
 
-QueryConnection::QueryConnection(sqlite3* db, std::set<std::string> tables, const Options& options)
+QueryConnection::QueryConnection(sqlite3* db, const std::set<std::string>& tables,
+                                 const Options& options)
     : db_(db), options_(options) {
   for (const std::string& t : tables) tables_.insert(Lower(t));
 }
 
 Result<std::unique_ptr<QueryConnection>> QueryConnection::Open(const std::string& name, bool uri,
-                                                               std::set<std::string> tables,
+                                                               const std::set<std::string>& tables,
                                                                const Options& options) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(name.c_str(), &raw,
                                  SQLITE_OPEN_READONLY | (uri ? SQLITE_OPEN_URI : 0), nullptr);
-  std::unique_ptr<QueryConnection> c(new QueryConnection(raw, std::move(tables), options));
+  std::unique_ptr<QueryConnection> c(new QueryConnection(raw, tables, options));
   sqlite3* db = c->db_.get();
   if (rc != SQLITE_OK) {
     return Status::IoError("cannot open the store's query connection: " +

@@ -87,7 +87,7 @@ class QueryConnection {
   // returns it. tables: the tables and views a query may read (etiolog's
   // schema). Returns IoError if the store cannot be opened or set up.
   static Result<std::unique_ptr<QueryConnection>> Open(const std::string& name, bool uri,
-                                                       std::set<std::string> tables,
+                                                       const std::set<std::string>& tables,
                                                        const Options& options);
 
   // Owns a connection and is the authorizer's and progress handler's
@@ -105,7 +105,7 @@ class QueryConnection {
                       std::string_view context, size_t max_rows, uint64_t max_steps);
 
  private:
-  QueryConnection(sqlite3* db, std::set<std::string> tables, const Options& options);
+  QueryConnection(sqlite3* db, const std::set<std::string>& tables, const Options& options);
 
   // PrepareQuery with the authorizer's reason when it denied the SQL.
   Status Prepare(std::string_view sql, std::string_view context, Stmt* out);

@@ -332,7 +332,7 @@ using internal::SqlError;
 // The tables and views etiolog's schema has (what pack SQL may read):
 // those the migrations leave in a fresh database, computed once.
 const Result<std::set<std::string>>& SchemaTables() {
-  static const Result<std::set<std::string>> tables = []() -> Result<std::set<std::string>> {
+  static const Result<std::set<std::string>> kTables = []() -> Result<std::set<std::string>> {
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE, nullptr);
     internal::Connection db(raw);
@@ -358,7 +358,7 @@ const Result<std::set<std::string>>& SchemaTables() {
     names.insert("json_tree");
     return names;
   }();
-  return tables;
+  return kTables;
 }
 
 // Creates an empty file for a temporary store in $TMPDIR (else /tmp), mode

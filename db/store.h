@@ -173,7 +173,7 @@ class Store {
     // recycles cache pages instead of allocating. Process-wide (the last
     // Open() sets it); 0 leaves it as it is. Default: 16 MiB, so memory stays
     // flat however many events are stored.
-    int64_t heap_limit_kib = 16 * 1024;
+    int64_t heap_limit_kib = int64_t{16} * 1024;
     // Create the file if it does not exist. When false, a missing file is
     // NotFound. Default: true.
     bool create_if_missing = true;
@@ -314,7 +314,7 @@ class Store {
   std::string shown_;  // How errors name the store: its path, or "temporary store".
   // Prefixes a write-path error with the store's name, so the user knows
   // which file is full, damaged or locked.
-  Status Named(Status st) const { return st.ok() ? st : st.Annotate(shown_); }
+  Status Named(const Status& st) const { return st.ok() ? st : st.Annotate(shown_); }
 };
 
 }  // namespace etiolog::db

@@ -273,7 +273,7 @@ bool PeelIsoWrapper(std::string_view* line, const ParsedTime& t, bool runtime_on
 bool ParseClock(std::string_view s, size_t pos, int64_t* seconds) {
   if (pos + 8 > s.size() || s[pos + 2] != ':' || s[pos + 5] != ':') return false;
   int v[3];
-  for (int k = 0; k < 3; ++k) {
+  for (size_t k = 0; k < 3; ++k) {
     char a = s[pos + 3 * k], b = s[pos + 3 * k + 1];
     if (!IsDigit(a) || !IsDigit(b)) return false;
     v[k] = (a - '0') * 10 + (b - '0');
@@ -1009,7 +1009,7 @@ constexpr int64_t kSecondUs = 1000000;
 constexpr int64_t kDayUs = 86400 * kSecondUs;
 constexpr int64_t kHourUs = 3600 * kSecondUs;
 // Zone offsets are multiples of a quarter hour (Nepal's +05:45 included).
-constexpr int64_t kOffsetStepUs = 15 * 60 * kSecondUs;
+constexpr int64_t kOffsetStepUs = int64_t{15} * 60 * kSecondUs;
 // The widest zone offsets in use: -12:00 and +14:00.
 constexpr int64_t kMaxOffsetUs = 14 * kHourUs;
 

@@ -247,7 +247,7 @@ bool ValidDate(int year, int month, int day) {
 int64_t WallUs(int year, int month, int day, int h, int m, int s) {
   const int64_t days =
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return ((days * 86400) + h * 3600 + m * 60 + s) * kSec;
+  return ((days * 86400) + int64_t{h} * 3600 + int64_t{m} * 60 + s) * kSec;
 }
 
 // Applies the zone found (or not) to a wall-clock time.

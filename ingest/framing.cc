@@ -425,9 +425,7 @@ class FramingReader final : public ChunkReader {
         }
       } else if (key == "_HOSTNAME") {
         host.assign(s);
-      } else if (key == "SYSLOG_IDENTIFIER") {
-        ident.assign(s);
-      } else if (key == "_COMM" && ident.empty()) {
+      } else if (key == "SYSLOG_IDENTIFIER" || (key == "_COMM" && ident.empty())) {
         ident.assign(s);
       } else if (key == "_PID" || (key == "SYSLOG_PID" && pid.empty())) {
         pid.assign(s);

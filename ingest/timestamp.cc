@@ -95,7 +95,8 @@ ParsedTime ParseIsoTimestamp(std::string_view s, int assumed_offset_minutes) {
     }
   }
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - int64_t{offset_minutes} * 60;
+  int64_t secs = days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second -
+                 int64_t{offset_minutes} * 60;
   out.utc_us = secs * 1000000 + micros;
   out.length = pos;
   out.has_zone = has_zone;

@@ -26,7 +26,7 @@ std::string_view SkipFlags(std::string_view p) {
 
 bool AnchoredAtStart(std::string_view p) {
   p = SkipFlags(p);
-  return p.rfind("^", 0) == 0 || p.rfind("\\A", 0) == 0;
+  return p.rfind('^', 0) == 0 || p.rfind("\\A", 0) == 0;
 }
 
 bool AnchoredAtEnd(std::string_view p) {

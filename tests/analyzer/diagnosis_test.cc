@@ -90,6 +90,7 @@ std::vector<Finding> RunScenario(const std::string& name) {
 // "cause/surface" of each finding, most likely first.
 std::vector<std::string> Causes(const std::vector<Finding>& fs) {
   std::vector<std::string> out;
+  out.reserve(fs.size());
   for (const Finding& f : fs) out.push_back(f.cause + "/" + f.surface);
   return out;
 }

@@ -274,6 +274,7 @@ TEST_F(ReportTest, MarkdownNoteHasEverySection) {
   for (const char* want :
        {"| per\\_process\\_key | ui | 0.75, likely | docker-compose |", "## Summary\n",
         "## Evidence\n",
+        // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one table row, split for the width.
         "| 1 | cause | logs/api-server.log:6 | 2025-12-07T15:49:58.120000Z | "
         "api-server@airflow-apiserver-1\\[7\\] |",
         "## Against\n", "| 1 | against | logs/api-server.log:99 |", "## Fix (docker-compose)\n",

@@ -29,7 +29,7 @@ class StoreFindingsTest : public ::testing::Test {
     std::vector<Event> events;
     for (int i = 0; i < 3; ++i) {
       Event e;
-      e.record.offset = static_cast<uint64_t>(10 * (i + 1));
+      e.record.offset = 10 * static_cast<uint64_t>(i + 1);
       e.record.line = i + 1;
       e.record.text = "line " + std::to_string(i);
       e.kind = "auth.signature_failure";

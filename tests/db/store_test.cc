@@ -124,7 +124,8 @@ TEST_F(StoreTest, TimelineSplitsInstancesAtRestarts) {
           MakeEvent(50, "key.generated", 700), MakeEvent(60, "process.start", 700, "api-1", 9),
           MakeEvent(70, "auth.x", 800)},
          80);
-  ASSERT_OK(store_->UpdateSourceStats(source_, 90 * 1000000, 900 * 1000000, 0, 0));
+  ASSERT_OK(
+      store_->UpdateSourceStats(source_, int64_t{90} * 1000000, int64_t{900} * 1000000, 0, 0));
   ASSERT_OK(store_->BuildTimeline());
   EXPECT_EQ(Count("SELECT count(*) FROM instances"), 2);
   EXPECT_EQ(Count("SELECT pid FROM instances WHERE seq = 0"), 7);

@@ -81,6 +81,7 @@ class TimelineTest : public ::testing::Test {
 
   void Append(int64_t source, const std::vector<Ev>& evs) {
     std::vector<Event> batch;
+    batch.reserve(evs.size());
     for (const Ev& v : evs) batch.push_back(Make(v));
     ASSERT_OK(store_->AppendEvents(source, batch, evs.empty() ? 0 : evs.back().offset + 1, 0));
   }
@@ -152,7 +153,7 @@ TEST_F(TimelineTest, StartupEventsBeforeARestartMoveIntoIt) {
 TEST_F(TimelineTest, RestartsOfAStreamWithOnlyStartupEventsStaySeparate) {
   int64_t src = Source("scheduler.log");
   std::vector<Ev> evs;
-  for (int k = 0; k < 4; ++k) {
+  for (int64_t k = 0; k < 4; ++k) {
     const uint64_t o = 100 * static_cast<uint64_t>(k);
     const int64_t t = 3600 * k;
     evs.push_back({o + 10, "key.generated", t, "sched-1", 0, "", "scheduler"});
@@ -167,7 +168,7 @@ TEST_F(TimelineTest, RestartsOfAStreamWithOnlyStartupEventsStaySeparate) {
   EXPECT_EQ(Text("SELECT group_concat(events, ',') FROM (SELECT events FROM instances ORDER BY "
                  "seq)"),
             "2,2,2,3");
-  for (int k = 0; k < 4; ++k) {
+  for (int64_t k = 0; k < 4; ++k) {
     const std::string seq = std::to_string(k);
     EXPECT_EQ(Int("SELECT first_us FROM instances WHERE seq = " + seq), 3600 * k * kSec) << k;
     EXPECT_EQ(Int("SELECT e.offset FROM instances i JOIN events e ON e.id = i.start_event_id "

@@ -14,6 +14,7 @@ constexpr int64_t kS = 1000000;
 constexpr int64_t kM = 60 * kS;
 constexpr int64_t kH = 60 * kM;
 constexpr int64_t kD = 24 * kH;
+constexpr int64_t kY = 365 * kD;
 
 struct DurationCase {
   const char* text;
@@ -31,8 +32,8 @@ TEST(ParseDuration, AsToolsPrintThem) {
       {"150m", 150 * kM, kM, 4},
       {"3h4m", 3 * kH + 4 * kM, kM, 4},
       {"5d2h", 5 * kD + 2 * kH, kH, 4},
-      {"2y", 2 * 365 * kD, 365 * kD, 2},
-      {"2y3d", 2 * 365 * kD + 3 * kD, kD, 4},
+      {"2y", 2 * kY, kY, 2},
+      {"2y3d", 2 * kY + 3 * kD, kD, 4},
       {"45m ago", 45 * kM, kM, 7},
       // docker STATUS and CREATED.
       {"Less than a second", 0, kS, 18},

@@ -146,7 +146,8 @@ TEST(Lint, BuiltinPackIsClean) {
   EXPECT_TRUE(set->warnings.empty());
 }
 
-std::vector<CauseLintIssue> LintCauseText(const char* yaml, std::vector<std::string> known = {}) {
+std::vector<CauseLintIssue> LintCauseText(const char* yaml,
+                                          const std::vector<std::string>& known = {}) {
   Result<Pack> p = ParsePack(yaml, "c.yaml");
   EXPECT_OK(p);
   return p.ok() ? LintCauses(p->causes, known) : std::vector<CauseLintIssue>{};

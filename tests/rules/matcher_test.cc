@@ -111,6 +111,7 @@ std::vector<std::string> MatchedIds(const Matcher& m, const std::string& line) {
   std::vector<Match> out;
   m.MatchRecordSlow(r, &out);
   std::vector<std::string> ids;
+  ids.reserve(out.size());
   for (const Match& x : out) ids.push_back(m.rules()[x.rule].id);
   return ids;
 }

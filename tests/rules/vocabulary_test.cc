@@ -43,7 +43,7 @@ Documented ReadDocs() {
   std::string line, table;
   bool in_section = false;
   while (std::getline(in, line)) {
-    if (line.rfind("#", 0) == 0) in_section = line == "### The built-in Airflow vocabulary";
+    if (line.rfind('#', 0) == 0) in_section = line == "### The built-in Airflow vocabulary";
     if (!in_section) continue;
     if (line == "Surfaces:" || line == "Kinds:") table = line;
     if (line.rfind("| `", 0) != 0) continue;
