@@ -300,6 +300,16 @@ class Store {
   // store, deleted by the destructor ("" for others).
   Store(sqlite3* db, std::string temp_path);
   Status Exec(std::string_view sql);
+  // OK, or once a temporary store is broken (Abandon) its first failure:
+  // checked before every write.
+  Status Usable() const;
+  // Starts a write transaction (BEGIN IMMEDIATE) if the store is Usable().
+  Status Begin();
+  // Ends a failed write transaction and returns st. A file store rolls it
+  // back. A temporary store has no journal to roll back with (Open): it is
+  // broken from then on, and every later write returns st (Usable), so
+  // nothing is ever written on top of a half-written transaction.
+  Status Abandon(const Status& st);
   Status Migrate();
   // Runs one read-only statement on the writer connection: the store's own
   // reads (PRAGMA user_version, sqlite_schema, its tables), which neither
@@ -311,6 +321,7 @@ class Store {
   std::unique_ptr<internal::Timeline> timeline_;
   std::unique_ptr<internal::QueryConnection> reader_;  // Query() and Describe().
   std::string temp_path_;
+  Status broken_;      // A temporary store's first failed write (Abandon).
   std::string shown_;  // How errors name the store: its path, or "temporary store".
   // Prefixes a write-path error with the store's name, so the user knows
   // which file is full, damaged or locked.

@@ -159,6 +159,37 @@ TEST_F(StoreFaultTest, AFaultPartWayThroughABatchKeepsNoneOfIt) {
   EXPECT_EQ(Events(), 5000);
 }
 
+TEST_F(StoreFaultTest, ATemporaryStoreRefusesEveryWriteAfterAFailedOne) {
+  // A temporary store has no journal (its run ends on a failed write), so
+  // it must not take writes on top of a half-written batch.
+  Store::Options options;
+  options.vfs = kFaultVfsName;
+  auto opened = Store::Open("", options);
+  ASSERT_OK(opened);
+  std::unique_ptr<Store> store = std::move(opened).value();
+  auto src = store->AddSource("api.log");
+  ASSERT_OK(src);
+  ASSERT_OK(store->AppendEvents(src->id, Batch(0, 50), 500, 50));
+
+  ASSERT_OK(SetFaultPlan({FaultPlan::Fault::kDiskFull, 0}));
+  Status st = store->AppendEvents(src->id, Batch(500, 5000), 50500, 5050);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("temporary store"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("database or disk is full"), std::string::npos) << st.message();
+
+  ASSERT_OK(SetFaultPlan({}));
+  for (const Status& later :
+       {store->AppendEvents(src->id, Batch(500, 10), 600, 60), store->AddSource("b.log").status(),
+        store->UpdateSourceStats(src->id, 0, 1, 0, 0, 0), store->BuildTimeline(),
+        store->ReplaceFindings({})}) {
+    ASSERT_FALSE(later.ok());
+    EXPECT_NE(later.message().find("after an earlier failed write"), std::string::npos)
+        << later.message();
+    EXPECT_NE(later.message().find("database or disk is full"), std::string::npos)
+        << later.message();
+  }
+}
+
 TEST_F(StoreFaultTest, ALockHeldElsewhereSaysTheStoreIsLocked) {
   std::unique_ptr<Store> store = Open(/*faulty=*/false);
   ASSERT_NE(store, nullptr);
