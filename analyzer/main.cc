@@ -302,7 +302,8 @@ int Tail(const std::vector<std::string>& args) {
   etiolog::analyzer::TailOptions opt;
   std::string timezone = "UTC";
   std::vector<std::string> labels;
-  std::string poll = "250ms", debounce = "2s", partial = "5s", rotate = "5s", exit_after, exit_idle;
+  std::string poll = "250ms", debounce = "2s", max_delay = "5s", partial = "5s", rotate = "5s",
+              exit_after, exit_idle;
   po::options_description desc(
       "Usage: etiolog tail [options] PATH|GLOB|DIR...\n"
       "\n"
@@ -310,7 +311,8 @@ int Tail(const std::vector<std::string>& args) {
       "copytruncate), deletion and re-creation, and picks up new files matching a\n"
       "glob ('/var/log/airflow/*.log', quoted) or appearing in a directory. Lines go\n"
       "through the same rules and store as 'analyze'; a few seconds after new events\n"
-      "(--debounce) the diagnosis runs again and findings that are new or changed are\n"
+      "(--debounce, or --max-delay while they keep coming) the diagnosis runs again and\n"
+      "findings that are new or changed are\n"
       "printed: --format text (default) or jsonl (one JSON finding per line), or sent\n"
       "with --to / --post. Without --db, files present at start are followed from their\n"
       "end (--from-start reads them first); with --db, a later run resumes where this\n"
@@ -329,6 +331,9 @@ int Tail(const std::vector<std::string>& args) {
                           "how often files are checked for growth")(
       "debounce", po::value(&debounce)->default_value("2s"),
       "diagnose once no new event arrived for this long (and at most once per this long)")(
+      "max-delay", po::value(&max_delay)->default_value("5s"),
+      "diagnose anyway once the first undiagnosed event is this old, so findings are "
+      "printed during a storm that never goes quiet (0: wait for --debounce)")(
       "partial-line-timeout", po::value(&partial)->default_value("5s"),
       "take a last line without newline as complete after its file was idle this long")(
       "rotate-wait", po::value(&rotate)->default_value("5s"),
@@ -362,6 +367,7 @@ int Tail(const std::vector<std::string>& args) {
   };
   const Duration durations[] = {{"--poll-interval", &poll, &opt.poll_interval_ms},
                                 {"--debounce", &debounce, &opt.debounce_ms},
+                                {"--max-delay", &max_delay, &opt.max_delay_ms},
                                 {"--partial-line-timeout", &partial, &opt.partial_line_ms},
                                 {"--rotate-wait", &rotate, &opt.rotate_wait_ms},
                                 {"--exit-after", &exit_after, &opt.exit_after_ms},

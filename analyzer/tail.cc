@@ -5,8 +5,9 @@
 // attach new generations to the store (resuming a stored checkpoint when
 // the file is one the store knows, by identity); print what happened to
 // files on err. When events arrived and the logs were then quiet for the
-// debounce interval (and the last diagnosis is at least that old), build
-// the timeline, diagnose, save, and emit the findings whose fingerprint is
+// debounce interval (and the last diagnosis is at least that old), or the
+// oldest event not diagnosed yet is max_delay old (events that never
+// pause), build the timeline, diagnose, save, and emit the findings whose fingerprint is
 // new or whose confidence or evidence changed materially since it was last
 // emitted. Sleep for the poll interval unless a file still has bytes past
 // its per-poll budget. A signal sets a flag and interrupts the sleep; the
@@ -409,6 +410,7 @@ int Tail::Run() {
   const int64_t started = ingest::SteadyMillis();
   int64_t last_activity = started;  // Bytes read or a diagnosis.
   int64_t last_event = -1;          // When new events last arrived.
+  int64_t first_pending = -1;       // When the first event not diagnosed yet arrived.
   int64_t last_diagnosis = -1;
   bool pending = false;  // Events not diagnosed yet.
   bool startup = true;
@@ -457,6 +459,7 @@ int Tail::Run() {
     const int64_t now = ingest::SteadyMillis();
     if (run_.stats.bytes != bytes_before) last_activity = now;
     if (events_ != events_before) {
+      if (!pending) first_pending = now;
       pending = true;
       last_event = now;
     }
@@ -474,7 +477,12 @@ int Tail::Run() {
     }
     const bool quiet = last_event >= 0 && now - last_event >= options_.debounce_ms;
     const bool due = last_diagnosis < 0 || now - last_diagnosis >= options_.debounce_ms;
-    if (pending && ((quiet && due) || exit)) {
+    // Events that never pause (a failure storm) must not hold the
+    // diagnosis back: it runs once the oldest undiagnosed event is
+    // max_delay old, and so at most once per max_delay while they last.
+    const bool overdue = options_.max_delay_ms > 0 && first_pending >= 0 &&
+                         now - first_pending >= options_.max_delay_ms;
+    if (pending && ((quiet && due) || overdue || exit)) {
       if (!Diagnose()) return Fail(failure_);
       pending = false;
       last_diagnosis = ingest::SteadyMillis();

@@ -53,6 +53,11 @@ struct TailOptions {
   // Diagnose once no new event arrived for this long, and at most once per
   // this interval. Default: 2 s.
   int64_t debounce_ms = 2000;
+  // Diagnose anyway once the oldest event not diagnosed yet is this old,
+  // so a finding is printed during a storm that never goes quiet for
+  // debounce_ms; a finding is then updated at most once per this interval
+  // (and only when it changed materially). 0: no maximum. Default: 5 s.
+  int64_t max_delay_ms = 5000;
   // A last line without a newline is taken as complete after its file was
   // idle this long. Default: 5 s.
   int64_t partial_line_ms = 5000;

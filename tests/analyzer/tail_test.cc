@@ -7,13 +7,17 @@
 
 #include "analyzer/tail.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "analyzer/commands.h"
 #include "analyzer/pipeline.h"
@@ -191,6 +195,53 @@ TEST_F(TailTest, SkipsACauseWhoseSqlFailsSaysSoOnceAndGoesOn) {
     out += out_.str();
   }
   EXPECT_NE(out.find("per_process_key"), std::string::npos) << out;
+}
+
+// The number of findings the store at path holds (0 if it cannot be read
+// yet), read on a connection of its own while tail writes.
+int64_t StoredFindings(const std::string& path) {
+  sqlite3* db = nullptr;
+  int64_t n = 0;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 1000);
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM findings", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+      n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close_v2(db);
+  return n;
+}
+
+TEST_F(TailTest, ReportsDuringAStormThatNeverGoesQuiet) {
+  // A writer appends a line every 5 ms and stops only once tail has saved
+  // a finding (or after 60 s). The debounce (an hour) never sees a quiet
+  // log, so only --max-delay can make tail diagnose while it writes.
+  TailOptions o = Options();
+  o.debounce_ms = 3600 * 1000;
+  o.max_delay_ms = 200;
+  o.exit_when_idle_ms = 2000;
+  Write("airflow.log", 0, 0, false);
+  std::atomic<bool> reported_while_writing{false};
+  std::thread writer([&] {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::ofstream out(dir_ + "/logs/airflow.log", std::ios::app);
+    for (size_t i = 0; std::chrono::steady_clock::now() < give_up; ++i) {
+      out << lines_[i % lines_.size()] << "\n" << std::flush;
+      if (i % 20 == 0 && StoredFindings(dir_ + "/tail.db") > 0) {
+        reported_while_writing = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const int rc = Tail(o);
+  writer.join();
+  ASSERT_EQ(rc, kExitOk) << err_.str();
+  EXPECT_TRUE(reported_while_writing) << "no finding until the writer stopped";
+  EXPECT_NE(out_.str().find("\"cause\":\"per_process_key\""), std::string::npos) << out_.str();
 }
 
 TEST(ParseDurationTest, Units) {
