@@ -96,7 +96,9 @@ class Binds {
   [[gnu::always_inline]] Binds& Double(int i, double v) {
     return Check(i, sqlite3_bind_double(s_, i, v));
   }
-  // A view without a data pointer (default-constructed) binds "", not NULL.
+  // SQLite copies v. A view without a data pointer (default-constructed)
+  // binds "", not NULL; one over SQLITE_LIMIT_LENGTH (or 2 GiB) fails with
+  // SQLITE_TOOBIG.
   [[gnu::always_inline]] Binds& Text(int i, std::string_view v) {
     return Check(i, sqlite3_bind_text64(s_, i, v.data() != nullptr ? v.data() : "", v.size(),
                                         SQLITE_TRANSIENT, SQLITE_UTF8));

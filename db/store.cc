@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // SQLite access goes through two RAII handles (connection and statement)
-// and typed Bind overloads; every return code is checked and reported with
-// sqlite3_errmsg. SQL text is never built by formatting values into it.
+// and Binds (db/sqlite_internal.h), which checks every bind, step and reset
+// result; every return code is checked and reported with sqlite3_errmsg. SQL
+// text is never built by formatting values into it.
 //
 // Migrations are an ordered list of SQL scripts; PRAGMA user_version records
 // how many have run. Opening an older store runs the missing ones in one
