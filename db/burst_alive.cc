@@ -160,18 +160,17 @@ Status DeriveBurstAlive(sqlite3* db) {
         "ORDER BY i.first_us, i.id",
         "read instances", &q));
     std::unordered_map<int64_t, size_t> index;
-    int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    ETIOLOG_RETURN_IF_ERROR(Binds(q.get()).Rows(db, "read instances", [&](sqlite3_stmt* r) {
       Inst i;
-      i.id = sqlite3_column_int64(q.get(), 0);
-      i.slot = names.Id(ColumnText(q.get(), 1));
-      i.component = names.Id(ColumnText(q.get(), 2));
-      i.first_us = sqlite3_column_int64(q.get(), 3);
-      i.last_us = sqlite3_column_int64(q.get(), 4);
-      i.rollout = sqlite3_column_int64(q.get(), 5);
-      i.printed = sqlite3_column_int64(q.get(), 6) != 0;
-      i.workload = names.Id(ColumnText(q.get(), 7));
-      const int32_t hash = names.Id(ColumnText(q.get(), 8));
+      i.id = sqlite3_column_int64(r, 0);
+      i.slot = names.Id(ColumnText(r, 1));
+      i.component = names.Id(ColumnText(r, 2));
+      i.first_us = sqlite3_column_int64(r, 3);
+      i.last_us = sqlite3_column_int64(r, 4);
+      i.rollout = sqlite3_column_int64(r, 5);
+      i.printed = sqlite3_column_int64(r, 6) != 0;
+      i.workload = names.Id(ColumnText(r, 7));
+      const int32_t hash = names.Id(ColumnText(r, 8));
       if (i.workload != all && hash != all) {
         auto [v, fresh] = version_ids.try_emplace({i.workload, hash},
                                                   static_cast<int64_t>(versions.workload.size()));
@@ -183,23 +182,21 @@ Status DeriveBurstAlive(sqlite3* db) {
       }
       index.emplace(i.id, insts.size());
       insts.push_back(i);
-    }
-    if (rc != SQLITE_DONE) return SqlError(db, "read instances");
+    }));
     Stmt k;
     ETIOLOG_RETURN_IF_ERROR(Prepare(db,
                                     "SELECT DISTINCT instance_id, option, state FROM key_epochs "
                                     "ORDER BY instance_id",
                                     "read keys", &k));
-    while ((rc = sqlite3_step(k.get())) == SQLITE_ROW) {
-      auto it = index.find(sqlite3_column_int64(k.get(), 0));
-      if (it == index.end()) continue;
+    ETIOLOG_RETURN_IF_ERROR(Binds(k.get()).Rows(db, "read keys", [&](sqlite3_stmt* r) {
+      auto it = index.find(sqlite3_column_int64(r, 0));
+      if (it == index.end()) return;
       Inst& i = insts[it->second];
       if (i.keys_begin == i.keys_end)
         i.keys_begin = i.keys_end = static_cast<uint32_t>(keys.size());
-      keys.emplace_back(names.Id(ColumnText(k.get(), 1)), names.Id(ColumnText(k.get(), 2)));
+      keys.emplace_back(names.Id(ColumnText(r, 1)), names.Id(ColumnText(r, 2)));
       ++i.keys_end;
-    }
-    if (rc != SQLITE_DONE) return SqlError(db, "read keys");
+    }));
     std::unordered_map<int64_t, size_t>().swap(index);
   }
   for (const Inst& i : insts) {
@@ -220,18 +217,15 @@ Status DeriveBurstAlive(sqlite3* db) {
                                     "WHERE first_us IS NOT NULL AND last_us IS NOT NULL "
                                     "ORDER BY first_us, id",
                                     "read bursts", &q));
-    int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-      bursts.push_back(Burst{sqlite3_column_int64(q.get(), 0), sqlite3_column_int64(q.get(), 1),
-                             sqlite3_column_int64(q.get(), 2), sqlite3_column_int64(q.get(), 3)});
-    }
-    if (rc != SQLITE_DONE) return SqlError(db, "read bursts");
+    ETIOLOG_RETURN_IF_ERROR(Binds(q.get()).Rows(db, "read bursts", [&](sqlite3_stmt* r) {
+      bursts.push_back(Burst{sqlite3_column_int64(r, 0), sqlite3_column_int64(r, 1),
+                             sqlite3_column_int64(r, 2), sqlite3_column_int64(r, 3)});
+    }));
     Stmt r;
     ETIOLOG_RETURN_IF_ERROR(Prepare(db, "SELECT id, first_us FROM rollouts", "read rollouts", &r));
-    while ((rc = sqlite3_step(r.get())) == SQLITE_ROW) {
-      rollout_start[sqlite3_column_int64(r.get(), 0)] = sqlite3_column_int64(r.get(), 1);
-    }
-    if (rc != SQLITE_DONE) return SqlError(db, "read rollouts");
+    ETIOLOG_RETURN_IF_ERROR(Binds(r.get()).Rows(db, "read rollouts", [&](sqlite3_stmt* row) {
+      rollout_start[sqlite3_column_int64(row, 0)] = sqlite3_column_int64(row, 1);
+    }));
   }
 
   Stmt ins;
@@ -325,17 +319,17 @@ Status DeriveBurstAlive(sqlite3* db) {
       const auto& [key, side] = where;
       std::string sample;
       for (int64_t id : t.sample) sample += (sample.empty() ? "" : ",") + std::to_string(id);
-      sqlite3_stmt* s = ins.get();
-      sqlite3_bind_int64(s, 1, b.id);
-      BindText(s, 2, names[std::get<0>(key)]);
-      BindText(s, 3, names[std::get<1>(key)]);
-      BindText(s, 4, names[std::get<2>(key)]);
-      BindText(s, 5, side);
-      sqlite3_bind_int64(s, 6, t.slot_count);
-      sqlite3_bind_int64(s, 7, t.instances);
-      sqlite3_bind_int64(s, 8, t.printed);
-      BindText(s, 9, sample);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db, s, "write burst_alive"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(ins.get())
+                                  .Int(1, b.id)
+                                  .Text(2, names[std::get<0>(key)])
+                                  .Text(3, names[std::get<1>(key)])
+                                  .Text(4, names[std::get<2>(key)])
+                                  .Text(5, side)
+                                  .Int(6, t.slot_count)
+                                  .Int(7, t.instances)
+                                  .Int(8, t.printed)
+                                  .Text(9, sample)
+                                  .Done(db, "write burst_alive"));
     }
   }
   return Status::OK();

@@ -172,7 +172,9 @@ class Placer {
                                     "WHERE last_time_us IS NOT NULL AND last_time_us <> 0",
                                     "dump reference", &logs));
     std::optional<int64_t> latest_log;
-    if (sqlite3_step(logs.get()) == SQLITE_ROW) latest_log = ColumnOptional(logs.get(), 0);
+    ETIOLOG_RETURN_IF_ERROR(Binds(logs.get()).Rows(db_, "dump reference", [&](sqlite3_stmt* r) {
+      latest_log = ColumnOptional(r, 0);
+    }));
     ETIOLOG_RETURN_IF_ERROR(Prepare(
         db_,
         std::string("SELECT s.id, nullif(s.modified_us, 0), "
@@ -199,11 +201,10 @@ class Placer {
       const char* how;
     };
     std::vector<Ref> refs;
-    int rc;
-    while ((rc = sqlite3_step(sources.get())) == SQLITE_ROW) {
-      Ref r{sqlite3_column_int64(sources.get(), 0), std::nullopt, nullptr};
-      const std::optional<int64_t> mtime = ColumnOptional(sources.get(), 1);
-      const std::optional<int64_t> anchor = ColumnOptional(sources.get(), 2);
+    ETIOLOG_RETURN_IF_ERROR(Binds(sources.get()).Rows(db_, "dump reference", [&](sqlite3_stmt* q) {
+      Ref r{sqlite3_column_int64(q, 0), std::nullopt, nullptr};
+      const std::optional<int64_t> mtime = ColumnOptional(q, 1);
+      const std::optional<int64_t> anchor = ColumnOptional(q, 2);
       if (anchor) {
         r = {r.source_id, anchor, "dump"};
       } else if (latest_log) {
@@ -212,20 +213,19 @@ class Placer {
         r = {r.source_id, mtime, "mtime"};
       }
       refs.push_back(r);
-    }
-    if (rc != SQLITE_DONE) return SqlError(db_, "dump reference");
+    }));
     for (const Ref& r : refs) {
       references_[r.source_id] = r.us;
       if (!r.us) continue;
-      sqlite3_stmt* u = update_source.get();
-      sqlite3_bind_int64(u, 1, *r.us);
-      BindText(u, 2, r.how);
-      sqlite3_bind_int64(u, 3, r.source_id);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "dump reference"));
-      sqlite3_stmt* e = update_events.get();
-      sqlite3_bind_int64(e, 1, *r.us);
-      sqlite3_bind_int64(e, 2, r.source_id);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, e, "date relative facts"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(update_source.get())
+                                  .Int(1, *r.us)
+                                  .Text(2, r.how)
+                                  .Int(3, r.source_id)
+                                  .Done(db_, "dump reference"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(update_events.get())
+                                  .Int(1, *r.us)
+                                  .Int(2, r.source_id)
+                                  .Done(db_, "date relative facts"));
     }
     return Status::OK();
   }
@@ -240,9 +240,7 @@ class Placer {
                 "FROM instances i JOIN streams st ON st.id = i.stream_id "
                 "JOIN sources s ON s.id = st.source_id WHERE i.dump_only = 0 ORDER BY i.id",
                 "log instances", &q));
-    int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-      sqlite3_stmt* r = q.get();
+    return Binds(q.get()).Rows(db_, "log instances", [&](sqlite3_stmt* r) {
       LogInstance li;
       li.id = sqlite3_column_int64(r, 0);
       li.stream_id = sqlite3_column_int64(r, 1);
@@ -274,9 +272,7 @@ class Placer {
         if (v.empty() || v.back() != index) v.push_back(index);
       }
       if (instances_.back().pid != 0) by_pid_[instances_.back().pid].push_back(index);
-    }
-    if (rc != SQLITE_DONE) return SqlError(db_, "log instances");
-    return Status::OK();
+    });
   }
 
   Status LoadFacts(std::map<std::string, std::vector<Fact>>* out) {
@@ -293,9 +289,7 @@ class Placer {
             "FROM events e WHERE e.") +
             kDumpKinds + " AND e.host <> '' ORDER BY e.id",
         "dump facts", &q));
-    int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-      sqlite3_stmt* r = q.get();
+    return Binds(q.get()).Rows(db_, "dump facts", [&](sqlite3_stmt* r) {
       Fact f;
       f.id = sqlite3_column_int64(r, 0);
       f.stream_id = sqlite3_column_int64(r, 1);
@@ -313,9 +307,7 @@ class Placer {
       f.init = sqlite3_column_int(r, 11) != 0;
       f.service = ColumnText(r, 12);
       (*out)[host].push_back(std::move(f));
-    }
-    if (rc != SQLITE_DONE) return SqlError(db_, "dump facts");
-    return Status::OK();
+    });
   }
 
   // The log instances that are the process name, per the rules at the top.
@@ -474,17 +466,14 @@ class Placer {
                   "WHERE id = ?5",
                   "date instance", &date_));
     }
-    sqlite3_stmt* u = date_.get();
-    BindNonZero(u, 1, dated_by);
-    BindOptional(u, 2, first_us);
-    BindOptional(u, 3, last_us);
+    Binds binds(date_.get());
+    binds.NonZero(1, dated_by).Optional(2, first_us).Optional(3, last_us);
     if (dump_name.empty()) {
-      sqlite3_bind_null(u, 4);
+      binds.Null(4);
     } else {
-      BindText(u, 4, dump_name);
+      binds.Text(4, dump_name);
     }
-    sqlite3_bind_int64(u, 5, id);
-    return StepDone(db_, u, "date instance");
+    return binds.Int(5, id).Done(db_, "date instance");
   }
 
   // Adds an instance only dumps show, in stream_id unless that stream holds
@@ -506,29 +495,28 @@ class Placer {
           "0, ?9, ?10, 1, ?7, ?9, ?10)",
           "add dump instance", &add_));
     }
-    sqlite3_stmt* q = stream_has_logs_.get();
-    sqlite3_bind_int64(q, 1, stream_id);
     std::string stream_slot;
     bool has_logs = true;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-      stream_slot = ColumnText(q, 0);
-      has_logs = sqlite3_column_int(q, 1) != 0;
-    }
-    sqlite3_reset(q);
+    ETIOLOG_RETURN_IF_ERROR(Binds(stream_has_logs_.get())
+                                .Int(1, stream_id)
+                                .Rows(db_, "dump stream", [&](sqlite3_stmt* q) {
+                                  stream_slot = ColumnText(q, 0);
+                                  has_logs = sqlite3_column_int(q, 1) != 0;
+                                }));
     if (has_logs) return Status::OK();
     if (slot.empty()) slot = stream_slot;
-    sqlite3_stmt* a = add_.get();
-    sqlite3_bind_int64(a, 1, stream_id);
-    sqlite3_bind_int64(a, 2, (int64_t{1} << 40) + seq);
-    BindText(a, 3, component);
-    BindText(a, 4, name);
-    BindText(a, 5, slot);
-    BindNonZero(a, 6, pid);
-    sqlite3_bind_int64(a, 7, start.id);
-    BindNonZero(a, 8, stop != nullptr ? stop->id : 0);
-    sqlite3_bind_int64(a, 9, *start.t);
-    sqlite3_bind_int64(a, 10, std::max(until_us, *start.t));
-    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, a, "add dump instance"));
+    ETIOLOG_RETURN_IF_ERROR(Binds(add_.get())
+                                .Int(1, stream_id)
+                                .Int(2, (int64_t{1} << 40) + seq)
+                                .Text(3, component)
+                                .Text(4, name)
+                                .Text(5, slot)
+                                .NonZero(6, pid)
+                                .Int(7, start.id)
+                                .NonZero(8, stop != nullptr ? stop->id : 0)
+                                .Int(9, *start.t)
+                                .Int(10, std::max(until_us, *start.t))
+                                .Done(db_, "add dump instance"));
     *id = sqlite3_last_insert_rowid(db_);
     return Status::OK();
   }
@@ -538,9 +526,7 @@ class Placer {
       ETIOLOG_RETURN_IF_ERROR(
           Prepare(db_, "UPDATE events SET instance_id = ? WHERE id = ?", "link dump fact", &link_));
     }
-    sqlite3_bind_int64(link_.get(), 1, instance_id);
-    sqlite3_bind_int64(link_.get(), 2, event_id);
-    return StepDone(db_, link_.get(), "link dump fact");
+    return Binds(link_.get()).Int(1, instance_id).Int(2, event_id).Done(db_, "link dump fact");
   }
 
   sqlite3* db_;
@@ -594,19 +580,18 @@ Status DeriveWorkloads(sqlite3* db) {
     Workload w;
   };
   std::vector<Change> changes;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    Workload w = SplitWorkload(ColumnText(q.get(), 1));
-    if (w.name != ColumnText(q.get(), 2) || w.template_hash != ColumnText(q.get(), 3)) {
-      changes.push_back({sqlite3_column_int64(q.get(), 0), std::move(w)});
+  ETIOLOG_RETURN_IF_ERROR(Binds(q.get()).Rows(db, "workloads", [&](sqlite3_stmt* r) {
+    Workload w = SplitWorkload(ColumnText(r, 1));
+    if (w.name != ColumnText(r, 2) || w.template_hash != ColumnText(r, 3)) {
+      changes.push_back({sqlite3_column_int64(r, 0), std::move(w)});
     }
-  }
-  if (rc != SQLITE_DONE) return SqlError(db, "workloads");
+  }));
   for (const Change& c : changes) {
-    BindText(u.get(), 1, c.w.name);
-    BindText(u.get(), 2, c.w.template_hash);
-    sqlite3_bind_int64(u.get(), 3, c.id);
-    ETIOLOG_RETURN_IF_ERROR(StepDone(db, u.get(), "workloads"));
+    ETIOLOG_RETURN_IF_ERROR(Binds(u.get())
+                                .Text(1, c.w.name)
+                                .Text(2, c.w.template_hash)
+                                .Int(3, c.id)
+                                .Done(db, "workloads"));
   }
   return Status::OK();
 }

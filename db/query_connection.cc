@@ -201,17 +201,16 @@ Status BindParameters(sqlite3* db, sqlite3_stmt* s, const std::map<std::string, 
     auto it = params.find(name + 1);  // Skip ':', '@' or '$'.
     if (it == params.end()) continue;
     const Value& v = it->second;
-    int rc = SQLITE_OK;
+    Binds binds(s);
     if (std::holds_alternative<int64_t>(v)) {
-      rc = sqlite3_bind_int64(s, i, std::get<int64_t>(v));
+      binds.Int(i, std::get<int64_t>(v));
     } else if (std::holds_alternative<double>(v)) {
-      rc = sqlite3_bind_double(s, i, std::get<double>(v));
+      binds.Double(i, std::get<double>(v));
     } else if (std::holds_alternative<std::string>(v)) {
-      const std::string& text = std::get<std::string>(v);
-      rc = sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+      binds.Text(i, std::get<std::string>(v));
     }
-    if (rc != SQLITE_OK) {
-      return QueryError(db, rc, std::string(context) + ": binding :" + (name + 1));
+    if (!binds.ok()) {
+      return QueryError(db, binds.rc(), std::string(context) + ": binding :" + (name + 1));
     }
   }
   return Status::OK();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // SQLite access goes through two RAII handles (connection and statement)
-// and typed Bind overloads; every return code is checked and reported with
-// sqlite3_errmsg. SQL text is never built by formatting values into it.
+// and Binds (db/sqlite_internal.h), which checks every bind, step and reset
+// result; every return code is checked and reported with sqlite3_errmsg. SQL
+// text is never built by formatting values into it.
 //
 // Migrations are an ordered list of SQL scripts; PRAGMA user_version records
 // how many have run. Opening an older store runs the missing ones in one
@@ -39,7 +40,7 @@ namespace etiolog::db {
 
 namespace {
 
-using internal::BindText;
+using internal::Binds;
 using internal::Stmt;
 
 // Schema migrations, in order. Never edit a released one; append.
@@ -349,10 +350,9 @@ const Result<std::set<std::string>>& SchemaTables() {
                           "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
                           "schema tables", &q));
     std::set<std::string> names;
-    int step;
-    while ((step = sqlite3_step(q.get())) == SQLITE_ROW)
-      names.insert(internal::ColumnText(q.get(), 0));
-    if (step != SQLITE_DONE) return SqlError(db.get(), "schema tables");
+    ETIOLOG_RETURN_IF_ERROR(Binds(q.get()).Rows(db.get(), "schema tables", [&](sqlite3_stmt* r) {
+      names.insert(internal::ColumnText(r, 0));
+    }));
     // The table-valued functions causes use to split lists.
     names.insert("json_each");
     names.insert("json_tree");
@@ -559,8 +559,7 @@ Result<SourceInfo> Store::AddSource(const std::string& path) {
         return SqlError(db_, "add source");
       }
       Stmt s(raw);
-      BindText(s.get(), 1, path);
-      if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "add source");
+      ETIOLOG_RETURN_IF_ERROR(Binds(s.get()).Text(1, path).Done(db_, "add source"));
     }
     Result<Table> t =
         Select("SELECT id, checkpoint_offset, checkpoint_line FROM sources WHERE path = :path",
@@ -617,44 +616,39 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
       facts.pid = r.process.pid;
       Result<internal::Placement> place = timeline_->Place(facts);
       if (!place.ok()) return fail(place.status());
-      sqlite3_stmt* s = ins.get();
-      sqlite3_bind_int64(s, 1, source_id);
-      sqlite3_bind_int64(s, 2, static_cast<int64_t>(r.offset));
-      sqlite3_bind_int64(s, 3, static_cast<int64_t>(r.line));
-      internal::BindOptional(s, 4, facts.time_us);
       // A state-dump fact known only by its age is dated by BuildTimeline().
       const bool relative = r.time_quality == TimeQuality::kNone && e.age_us.has_value();
-      BindText(s, 5, relative ? std::string_view("relative") : TimeQualityName(r.time_quality));
-      BindText(s, 6, e.kind);
-      BindText(s, 7, e.rule);
-      BindText(s, 8, e.surface);
-      BindText(s, 9, e.severity);
-      BindText(s, 10, LevelName(r.level));
-      BindText(s, 11, r.logger);
-      BindText(s, 12, r.format);
-      BindText(s, 13, r.process.host);
-      BindText(s, 14, r.process.component);
-      internal::BindNonZero(s, 15, r.process.pid);
-      BindText(s, 16, r.message);
-      BindText(s, 17, r.text);
-      sqlite3_bind_int64(s, 18, place->stream_id);
-      internal::BindNonZero(s, 19, place->instance_id);
-      internal::BindNonZero(s, 20, place->burst_id);
-      internal::BindOptional(s, 21, e.age_us);
-      internal::BindOptional(s, 22,
-                             e.age_us ? std::optional<int64_t>(e.age_resolution_us) : std::nullopt);
-      st = internal::StepDone(db_, s, "insert event");
+      st = Binds(ins.get())
+               .Int(1, source_id)
+               .Int(2, static_cast<int64_t>(r.offset))
+               .Int(3, static_cast<int64_t>(r.line))
+               .Optional(4, facts.time_us)
+               .Text(5, relative ? std::string_view("relative") : TimeQualityName(r.time_quality))
+               .Text(6, e.kind)
+               .Text(7, e.rule)
+               .Text(8, e.surface)
+               .Text(9, e.severity)
+               .Text(10, LevelName(r.level))
+               .Text(11, r.logger)
+               .Text(12, r.format)
+               .Text(13, r.process.host)
+               .Text(14, r.process.component)
+               .NonZero(15, r.process.pid)
+               .Text(16, r.message)
+               .Text(17, r.text)
+               .Int(18, place->stream_id)
+               .NonZero(19, place->instance_id)
+               .NonZero(20, place->burst_id)
+               .Optional(21, e.age_us)
+               .Optional(22, e.age_us ? std::optional<int64_t>(e.age_resolution_us) : std::nullopt)
+               .Done(db_, "insert event");
       if (!st.ok()) return fail(st);
       const bool inserted = sqlite3_changes(db_) > 0;
       const int64_t id = inserted ? sqlite3_last_insert_rowid(db_) : 0;
       timeline_->Record(facts, *place, id, inserted);
       if (!inserted) continue;  // Already stored.
       for (const auto& [name, value] : e.captures) {
-        sqlite3_stmt* c = cap.get();
-        sqlite3_bind_int64(c, 1, id);
-        BindText(c, 2, name);
-        BindText(c, 3, value);
-        st = internal::StepDone(db_, c, "insert capture");
+        st = Binds(cap.get()).Int(1, id).Text(2, name).Text(3, value).Done(db_, "insert capture");
         if (!st.ok()) return fail(st);
       }
     }
@@ -666,10 +660,11 @@ Status Store::AppendEvents(int64_t source_id, const std::vector<Event>& events,
                              "prepare checkpoint", &cp);
     }
     if (st.ok()) {
-      sqlite3_bind_int64(cp.get(), 1, static_cast<int64_t>(checkpoint_offset));
-      sqlite3_bind_int64(cp.get(), 2, static_cast<int64_t>(checkpoint_line));
-      sqlite3_bind_int64(cp.get(), 3, source_id);
-      st = internal::StepDone(db_, cp.get(), "update checkpoint");
+      st = Binds(cp.get())
+               .Int(1, static_cast<int64_t>(checkpoint_offset))
+               .Int(2, static_cast<int64_t>(checkpoint_line))
+               .Int(3, source_id)
+               .Done(db_, "update checkpoint");
     }
     if (st.ok()) st = Exec("COMMIT");
     if (!st.ok()) return fail(st);
@@ -697,14 +692,14 @@ Status Store::UpdateSourceStats(int64_t source_id, int64_t first_time_us, int64_
       return SqlError(db_, "prepare source stats");
     }
     Stmt s(raw);
-    sqlite3_bind_int64(s.get(), 1, first_time_us);
-    sqlite3_bind_int64(s.get(), 2, last_time_us);
-    sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(capped_lines));
-    sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(bad_records));
-    sqlite3_bind_int64(s.get(), 5, source_id);
-    sqlite3_bind_int64(s.get(), 6, modified_us);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "update source stats");
-    return Status::OK();
+    return Binds(s.get())
+        .Int(1, first_time_us)
+        .Int(2, last_time_us)
+        .Int(3, static_cast<int64_t>(capped_lines))
+        .Int(4, static_cast<int64_t>(bad_records))
+        .Int(5, source_id)
+        .Int(6, modified_us)
+        .Done(db_, "update source stats");
   }());
 }
 
@@ -721,16 +716,16 @@ Status Store::SaveFollowedFile(const FollowedFileRecord& f) {
       return SqlError(db_, "prepare followed file");
     }
     Stmt s(raw);
-    sqlite3_bind_int64(s.get(), 1, f.source_id);
-    BindText(s.get(), 2, f.path);
     // Stored as the same 64 bits: SQLite integers are signed.
-    sqlite3_bind_int64(s.get(), 3, static_cast<int64_t>(f.device));
-    sqlite3_bind_int64(s.get(), 4, static_cast<int64_t>(f.inode));
-    sqlite3_bind_int64(s.get(), 5, static_cast<int64_t>(f.fingerprint_bytes));
-    sqlite3_bind_int64(s.get(), 6, static_cast<int64_t>(f.fingerprint));
-    sqlite3_bind_int64(s.get(), 7, f.ended ? 1 : 0);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) return SqlError(db_, "save followed file");
-    return Status::OK();
+    return Binds(s.get())
+        .Int(1, f.source_id)
+        .Text(2, f.path)
+        .Int(3, static_cast<int64_t>(f.device))
+        .Int(4, static_cast<int64_t>(f.inode))
+        .Int(5, static_cast<int64_t>(f.fingerprint_bytes))
+        .Int(6, static_cast<int64_t>(f.fingerprint))
+        .Int(7, f.ended ? 1 : 0)
+        .Done(db_, "save followed file");
   }());
 }
 
@@ -806,8 +801,7 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::s
                              "prepare diagnosis", &diag);
     }
     if (st.ok()) {
-      BindText(diag.get(), 1, run);
-      st = internal::StepDone(db_, diag.get(), "save diagnosis");
+      st = Binds(diag.get()).Text(1, run).Done(db_, "save diagnosis");
     }
     if (!st.ok()) return fail(st);
     std::set<std::string> fingerprints;
@@ -816,36 +810,38 @@ Status Store::ReplaceFindings(const std::vector<FindingRecord>& findings, std::s
       if (!fingerprints.insert(r.fingerprint).second) {
         return fail(Status::InvalidArgument("two findings share the fingerprint " + r.fingerprint));
       }
-      sqlite3_stmt* s = f.get();
-      sqlite3_bind_int64(s, 1, ++rank);
-      BindText(s, 2, r.fingerprint);
-      BindText(s, 3, r.cause);
-      BindText(s, 4, r.surface);
-      sqlite3_bind_double(s, 5, r.confidence);
-      BindText(s, 6, r.title);
-      BindText(s, 7, r.summary);
-      BindText(s, 8, r.remediation);
-      BindText(s, 9, r.deployment);
-      BindText(s, 10, r.risk ? "risk" : "finding");
-      st = internal::StepDone(db_, s, "insert finding");
+      st = Binds(f.get())
+               .Int(1, ++rank)
+               .Text(2, r.fingerprint)
+               .Text(3, r.cause)
+               .Text(4, r.surface)
+               .Double(5, r.confidence)
+               .Text(6, r.title)
+               .Text(7, r.summary)
+               .Text(8, r.remediation)
+               .Text(9, r.deployment)
+               .Text(10, r.risk ? "risk" : "finding")
+               .Done(db_, "insert finding");
       if (!st.ok()) return fail(st);
       const int64_t id = sqlite3_last_insert_rowid(db_);
       int64_t fact_seq = 0;
       for (const auto& [name, value] : r.facts) {
-        sqlite3_bind_int64(fact.get(), 1, id);
-        BindText(fact.get(), 2, name);
-        BindText(fact.get(), 3, value);
-        sqlite3_bind_int64(fact.get(), 4, ++fact_seq);
-        st = internal::StepDone(db_, fact.get(), "insert finding fact");
+        st = Binds(fact.get())
+                 .Int(1, id)
+                 .Text(2, name)
+                 .Text(3, value)
+                 .Int(4, ++fact_seq)
+                 .Done(db_, "insert finding fact");
         if (!st.ok()) return fail(st);
       }
       int64_t seq = 0;
       for (const auto& [event_id, role] : r.evidence) {
-        sqlite3_bind_int64(ev.get(), 1, id);
-        sqlite3_bind_int64(ev.get(), 2, ++seq);
-        BindText(ev.get(), 3, role);
-        sqlite3_bind_int64(ev.get(), 4, event_id);
-        st = internal::StepDone(db_, ev.get(), "insert finding evidence");
+        st = Binds(ev.get())
+                 .Int(1, id)
+                 .Int(2, ++seq)
+                 .Text(3, role)
+                 .Int(4, event_id)
+                 .Done(db_, "insert finding evidence");
         if (!st.ok()) {
           return fail(Status::InvalidArgument("finding " + r.fingerprint + " cites event " +
                                               std::to_string(event_id) + ": " + st.message()));

@@ -379,41 +379,41 @@ Result<Timeline::Stream*> Timeline::GetStream(int64_t source_id, std::string_vie
                                     "SELECT id, slot FROM streams WHERE source_id = ? AND host = ?",
                                     "find stream", &find_stream_));
   }
-  sqlite3_stmt* f = find_stream_.get();
-  sqlite3_bind_int64(f, 1, source_id);
-  BindText(f, 2, host);
-  int rc = sqlite3_step(f);
-  if (rc == SQLITE_ROW) {
-    // Created in an earlier session: its state is not in memory, so new
-    // events of it are written unplaced and the stream is rebuilt.
-    s->id = sqlite3_column_int64(f, 0);
-    s->slot = ColumnText(f, 1);
-    sqlite3_reset(f);
-  } else {
-    Status st = rc == SQLITE_DONE ? Status::OK() : SqlError(db_, "find stream");
-    sqlite3_reset(f);
-    ETIOLOG_RETURN_IF_ERROR(st);
+  // (source_id, host) is unique: one row at most. A stream found was
+  // created in an earlier session: its state is not in memory, so new
+  // events of it are written unplaced (live stays false) and the stream is
+  // rebuilt.
+  bool found = false;
+  ETIOLOG_RETURN_IF_ERROR(Binds(find_stream_.get())
+                              .Int(1, source_id)
+                              .Text(2, host)
+                              .Rows(db_, "find stream", [&](sqlite3_stmt* f) {
+                                found = true;
+                                s->id = sqlite3_column_int64(f, 0);
+                                s->slot = ColumnText(f, 1);
+                              }));
+  if (!found) {
     if (!source_path_) {
       ETIOLOG_RETURN_IF_ERROR(
           Prepare(db_, "SELECT path FROM sources WHERE id = ?", "source path", &source_path_));
     }
-    sqlite3_stmt* p = source_path_.get();
-    sqlite3_bind_int64(p, 1, source_id);
     std::string path;
-    if (sqlite3_step(p) == SQLITE_ROW) path = ColumnText(p, 0);
-    sqlite3_reset(p);
+    ETIOLOG_RETURN_IF_ERROR(
+        Binds(source_path_.get()).Int(1, source_id).Rows(db_, "source path", [&](sqlite3_stmt* p) {
+          path = ColumnText(p, 0);
+        }));
     s->slot = ProcessSlot(path, host);
     if (!insert_stream_) {
       ETIOLOG_RETURN_IF_ERROR(
           Prepare(db_, "INSERT INTO streams(source_id, host, slot, format) VALUES(?,?,?,?)",
                   "insert stream", &insert_stream_));
     }
-    sqlite3_stmt* ins = insert_stream_.get();
-    sqlite3_bind_int64(ins, 1, source_id);
-    BindText(ins, 2, host);
-    BindText(ins, 3, s->slot);
-    BindText(ins, 4, format);
-    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, ins, "insert stream"));
+    ETIOLOG_RETURN_IF_ERROR(Binds(insert_stream_.get())
+                                .Int(1, source_id)
+                                .Text(2, host)
+                                .Text(3, s->slot)
+                                .Text(4, format)
+                                .Done(db_, "insert stream"));
     s->id = sqlite3_last_insert_rowid(db_);
     s->live = true;
   }
@@ -432,12 +432,12 @@ Status Timeline::OpenInstance(Stream* s, Move move) {
                                     "VALUES(?,?,'',?,?)",
                                     "insert instance", &insert_instance_));
   }
-  sqlite3_stmt* ins = insert_instance_.get();
-  sqlite3_bind_int64(ins, 1, s->id);
-  sqlite3_bind_int64(ins, 2, next.seq);
-  BindText(ins, 3, s->host);
-  BindText(ins, 4, s->slot);
-  ETIOLOG_RETURN_IF_ERROR(StepDone(db_, ins, "insert instance"));
+  ETIOLOG_RETURN_IF_ERROR(Binds(insert_instance_.get())
+                              .Int(1, s->id)
+                              .Int(2, next.seq)
+                              .Text(3, s->host)
+                              .Text(4, s->slot)
+                              .Done(db_, "insert instance"));
   next.id = sqlite3_last_insert_rowid(db_);
   next.dirty = true;
   if (old.id != 0) {
@@ -460,10 +460,11 @@ Status Timeline::OpenInstance(Stream* s, Move move) {
             Prepare(db_, "UPDATE events SET instance_id = ? WHERE instance_id = ? AND id >= ?",
                     "move events", &move_event_));
       }
-      sqlite3_bind_int64(move_event_.get(), 1, next.id);
-      sqlite3_bind_int64(move_event_.get(), 2, old.id);
-      sqlite3_bind_int64(move_event_.get(), 3, moved.first_id);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, move_event_.get(), "move events"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(move_event_.get())
+                                  .Int(1, next.id)
+                                  .Int(2, old.id)
+                                  .Int(3, moved.first_id)
+                                  .Done(db_, "move events"));
       // Startup events only: the new instance's start marker, placed next,
       // makes them its startup.
       next.trailing = moved;
@@ -474,8 +475,8 @@ Status Timeline::OpenInstance(Stream* s, Move move) {
         ETIOLOG_RETURN_IF_ERROR(Prepare(db_, "DELETE FROM instances WHERE id = ?",
                                         "delete instance", &delete_instance_));
       }
-      sqlite3_bind_int64(delete_instance_.get(), 1, old.id);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, delete_instance_.get(), "delete instance"));
+      ETIOLOG_RETURN_IF_ERROR(
+          Binds(delete_instance_.get()).Int(1, old.id).Done(db_, "delete instance"));
     } else {
       old.dirty = true;
       ETIOLOG_RETURN_IF_ERROR(FlushInstance(&old));
@@ -532,9 +533,10 @@ Result<Placement> Timeline::Place(const EventFacts& e) {
             Prepare(db_, "INSERT INTO failure_bursts(instance_id, surface) VALUES(?,?)",
                     "insert burst", &insert_burst_));
       }
-      sqlite3_bind_int64(insert_burst_.get(), 1, s->inst.id);
-      BindText(insert_burst_.get(), 2, e.surface);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, insert_burst_.get(), "insert burst"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(insert_burst_.get())
+                                  .Int(1, s->inst.id)
+                                  .Text(2, e.surface)
+                                  .Done(db_, "insert burst"));
       b.id = sqlite3_last_insert_rowid(db_);
     }
     p.burst_id = b.id;
@@ -616,16 +618,16 @@ Status Timeline::FlushInstance(Instance* inst) {
       component = c;
     }
   }
-  sqlite3_stmt* u = update_instance_.get();
-  BindText(u, 1, component);
-  BindNonZero(u, 2, all.first_pid);
-  BindNonZero(u, 3, inst->StartEvent());
-  BindNonZero(u, 4, inst->stop_event);
-  sqlite3_bind_int64(u, 5, all.events);
-  BindOptional(u, 6, all.first_us());
-  BindOptional(u, 7, all.last_us);
-  sqlite3_bind_int64(u, 8, inst->id);
-  ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "update instance"));
+  ETIOLOG_RETURN_IF_ERROR(Binds(update_instance_.get())
+                              .Text(1, component)
+                              .NonZero(2, all.first_pid)
+                              .NonZero(3, inst->StartEvent())
+                              .NonZero(4, inst->stop_event)
+                              .Int(5, all.events)
+                              .Optional(6, all.first_us())
+                              .Optional(7, all.last_us)
+                              .Int(8, inst->id)
+                              .Done(db_, "update instance"));
   inst->dirty = false;
   return Status::OK();
 }
@@ -643,23 +645,23 @@ Status Timeline::FlushBurst(Burst* b) {
                                     "occurrences, first_event_id) VALUES(?,?,?,?,?)",
                                     "update burst kinds", &upsert_burst_kind_));
   }
-  sqlite3_stmt* u = update_burst_.get();
-  BindOptional(u, 1, b->first_us);
-  BindOptional(u, 2, b->last_us);
-  BindNonZero(u, 3, b->all.first_event);
-  BindNonZero(u, 4, b->last_event);
-  sqlite3_bind_int64(u, 5, b->all.events);
-  sqlite3_bind_int64(u, 6, b->all.occurrences);
-  sqlite3_bind_int64(u, 7, b->id);
-  ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "update burst"));
+  ETIOLOG_RETURN_IF_ERROR(Binds(update_burst_.get())
+                              .Optional(1, b->first_us)
+                              .Optional(2, b->last_us)
+                              .NonZero(3, b->all.first_event)
+                              .NonZero(4, b->last_event)
+                              .Int(5, b->all.events)
+                              .Int(6, b->all.occurrences)
+                              .Int(7, b->id)
+                              .Done(db_, "update burst"));
   for (const auto& [kind, n] : b->kinds) {
-    sqlite3_stmt* k = upsert_burst_kind_.get();
-    sqlite3_bind_int64(k, 1, b->id);
-    BindText(k, 2, kind);
-    sqlite3_bind_int64(k, 3, n.events);
-    sqlite3_bind_int64(k, 4, n.occurrences);
-    sqlite3_bind_int64(k, 5, n.first_event);
-    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, k, "update burst kinds"));
+    ETIOLOG_RETURN_IF_ERROR(Binds(upsert_burst_kind_.get())
+                                .Int(1, b->id)
+                                .Text(2, kind)
+                                .Int(3, n.events)
+                                .Int(4, n.occurrences)
+                                .Int(5, n.first_event)
+                                .Done(db_, "update burst kinds"));
   }
   b->dirty = false;
   return Status::OK();
@@ -699,10 +701,17 @@ Status Timeline::RebuildStream(int64_t stream_id) {
   Stmt q;
   ETIOLOG_RETURN_IF_ERROR(
       Prepare(db_, "SELECT source_id, host FROM streams WHERE id = ?", "rebuild stream", &q));
-  sqlite3_bind_int64(q.get(), 1, stream_id);
-  if (sqlite3_step(q.get()) != SQLITE_ROW) return SqlError(db_, "rebuild stream");
-  const int64_t source_id = sqlite3_column_int64(q.get(), 0);
-  const std::string host = ColumnText(q.get(), 1);
+  std::optional<int64_t> source_id_found;
+  std::string host;
+  ETIOLOG_RETURN_IF_ERROR(
+      Binds(q.get()).Int(1, stream_id).Rows(db_, "rebuild stream", [&](sqlite3_stmt* r) {
+        source_id_found = sqlite3_column_int64(r, 0);
+        host = ColumnText(r, 1);
+      }));
+  if (!source_id_found) {
+    return Status::Internal("rebuild stream: no stream " + std::to_string(stream_id));
+  }
+  const int64_t source_id = *source_id_found;
   q.reset();
   Stmt del;
   for (const char* sql : {"DELETE FROM burst_kinds WHERE burst_id IN (SELECT b.id FROM "
@@ -712,8 +721,7 @@ Status Timeline::RebuildStream(int64_t stream_id) {
                           "(SELECT id FROM instances WHERE stream_id = ?)",
                           "DELETE FROM instances WHERE stream_id = ?"}) {
     ETIOLOG_RETURN_IF_ERROR(Prepare(db_, sql, "rebuild stream", &del));
-    sqlite3_bind_int64(del.get(), 1, stream_id);
-    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, del.get(), "rebuild stream"));
+    ETIOLOG_RETURN_IF_ERROR(Binds(del.get()).Int(1, stream_id).Done(db_, "rebuild stream"));
   }
   Result<Stream*> got = GetStream(source_id, host, "");
   if (!got.ok()) return got.status();
@@ -751,22 +759,19 @@ Status Timeline::RebuildStream(int64_t stream_id) {
   std::string after_rule;
   for (;;) {
     rows.clear();
-    sqlite3_stmt* pg = page.get();
-    sqlite3_bind_int64(pg, 1, source_id);
-    BindText(pg, 2, host);
-    sqlite3_bind_int64(pg, 3, after_offset);
-    BindText(pg, 4, after_rule);
-    int rc;
-    while ((rc = sqlite3_step(pg)) == SQLITE_ROW) {
-      rows.push_back(Row{sqlite3_column_int64(pg, 0),
-                         static_cast<uint64_t>(sqlite3_column_int64(pg, 1)), ColumnText(pg, 2),
-                         ColumnText(pg, 3), ColumnText(pg, 4), ColumnText(pg, 5),
-                         ColumnOptional(pg, 6), ColumnOptional(pg, 7).value_or(0),
-                         sqlite3_column_int(pg, 8) != 0});
-    }
-    Status st = rc == SQLITE_DONE ? Status::OK() : SqlError(db_, "rebuild stream");
-    sqlite3_reset(pg);
-    ETIOLOG_RETURN_IF_ERROR(st);
+    ETIOLOG_RETURN_IF_ERROR(
+        Binds(page.get())
+            .Int(1, source_id)
+            .Text(2, host)
+            .Int(3, after_offset)
+            .Text(4, after_rule)
+            .Rows(db_, "rebuild stream", [&](sqlite3_stmt* pg) {
+              rows.push_back(Row{
+                  sqlite3_column_int64(pg, 0), static_cast<uint64_t>(sqlite3_column_int64(pg, 1)),
+                  ColumnText(pg, 2), ColumnText(pg, 3), ColumnText(pg, 4), ColumnText(pg, 5),
+                  ColumnOptional(pg, 6), ColumnOptional(pg, 7).value_or(0),
+                  sqlite3_column_int(pg, 8) != 0});
+            }));
     if (rows.empty()) break;
     for (const Row& r : rows) {
       EventFacts f;
@@ -782,12 +787,12 @@ Status Timeline::RebuildStream(int64_t stream_id) {
       f.pid = r.pid;
       Result<Placement> p = Place(f);
       if (!p.ok()) return p.status();
-      sqlite3_stmt* u = upd.get();
-      sqlite3_bind_int64(u, 1, stream_id);
-      BindNonZero(u, 2, p->instance_id);
-      BindNonZero(u, 3, p->burst_id);
-      sqlite3_bind_int64(u, 4, r.id);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, u, "rebuild stream"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(upd.get())
+                                  .Int(1, stream_id)
+                                  .NonZero(2, p->instance_id)
+                                  .NonZero(3, p->burst_id)
+                                  .Int(4, r.id)
+                                  .Done(db_, "rebuild stream"));
       Record(f, *p, r.id, true);
     }
     after_offset = static_cast<int64_t>(rows.back().offset);
@@ -811,10 +816,9 @@ Status Timeline::Finalize() {
       std::string host, format;
     };
     std::vector<Missing> missing;
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
-      missing.push_back(Missing{sqlite3_column_int64(q.get(), 0), ColumnText(q.get(), 1),
-                                ColumnText(q.get(), 2)});
-    }
+    ETIOLOG_RETURN_IF_ERROR(Binds(q.get()).Rows(db_, "assign streams", [&](sqlite3_stmt* r) {
+      missing.push_back(Missing{sqlite3_column_int64(r, 0), ColumnText(r, 1), ColumnText(r, 2)});
+    }));
     Stmt upd;
     ETIOLOG_RETURN_IF_ERROR(Prepare(db_,
                                     "UPDATE events SET stream_id = ? WHERE source_id = ? AND "
@@ -823,10 +827,11 @@ Status Timeline::Finalize() {
     for (const auto& [source_id, host, format] : missing) {
       Result<Stream*> s = GetStream(source_id, host, format);
       if (!s.ok()) return s.status();
-      sqlite3_bind_int64(upd.get(), 1, (*s)->id);
-      sqlite3_bind_int64(upd.get(), 2, source_id);
-      BindText(upd.get(), 3, host);
-      ETIOLOG_RETURN_IF_ERROR(StepDone(db_, upd.get(), "assign streams"));
+      ETIOLOG_RETURN_IF_ERROR(Binds(upd.get())
+                                  .Int(1, (*s)->id)
+                                  .Int(2, source_id)
+                                  .Text(3, host)
+                                  .Done(db_, "assign streams"));
     }
   }
   {
@@ -836,9 +841,9 @@ Status Timeline::Finalize() {
                 "SELECT DISTINCT stream_id FROM events WHERE instance_id IS NULL "
                 "AND NOT (kind >= 'dump.' AND kind < 'dump/')",
                 "find unplaced events", &q));
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
-      dirty_streams_.insert(sqlite3_column_int64(q.get(), 0));
-    }
+    ETIOLOG_RETURN_IF_ERROR(Binds(q.get()).Rows(db_, "find unplaced events", [&](sqlite3_stmt* r) {
+      dirty_streams_.insert(sqlite3_column_int64(r, 0));
+    }));
   }
   for (int64_t id : std::set<int64_t>(dirty_streams_)) {
     ETIOLOG_RETURN_IF_ERROR(RebuildStream(id).Annotate("rebuilding stream " + std::to_string(id)));
@@ -858,9 +863,10 @@ Status Timeline::Finalize() {
     rest.remove_prefix(static_cast<size_t>(tail - rest.data()));
     if (raw == nullptr) break;  // Only whitespace left.
     Stmt s(raw);
+    Binds binds(raw);
     const int gap = sqlite3_bind_parameter_index(raw, ":rollout_gap");
-    if (gap > 0) sqlite3_bind_int64(raw, gap, kRolloutGapUs);
-    ETIOLOG_RETURN_IF_ERROR(StepDone(db_, raw, "derive timeline"));
+    if (gap > 0) binds.Int(gap, kRolloutGapUs);
+    ETIOLOG_RETURN_IF_ERROR(binds.Done(db_, "derive timeline"));
   }
   ETIOLOG_RETURN_IF_ERROR(DeriveWorkloads(db_));
   return DeriveBurstAlive(db_);
