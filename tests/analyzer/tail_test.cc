@@ -17,13 +17,13 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "analyzer/commands.h"
 #include "analyzer/pipeline.h"
 #include "db/store.h"
 #include "ingest/source.h"
 #include "rules/pack.h"
+#include "tests/db/db_test_util.h"
 #include "tests/test_util.h"
 #include <unistd.h>
 
@@ -197,24 +197,6 @@ TEST_F(TailTest, SkipsACauseWhoseSqlFailsSaysSoOnceAndGoesOn) {
   EXPECT_NE(out.find("per_process_key"), std::string::npos) << out;
 }
 
-// The number of findings the store at path holds (0 if it cannot be read
-// yet), read on a connection of its own while tail writes.
-int64_t StoredFindings(const std::string& path) {
-  sqlite3* db = nullptr;
-  int64_t n = 0;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, 1000);
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM findings", -1, &s, nullptr) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-      n = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-  }
-  sqlite3_close_v2(db);
-  return n;
-}
-
 TEST_F(TailTest, ReportsDuringAStormThatNeverGoesQuiet) {
   // A writer appends a line every 5 ms and stops only once tail has saved
   // a finding (or after 60 s). The debounce (an hour) never sees a quiet
@@ -230,7 +212,8 @@ TEST_F(TailTest, ReportsDuringAStormThatNeverGoesQuiet) {
     std::ofstream out(dir_ + "/logs/airflow.log", std::ios::app);
     for (size_t i = 0; std::chrono::steady_clock::now() < give_up; ++i) {
       out << lines_[i % lines_.size()] << "\n" << std::flush;
-      if (i % 20 == 0 && StoredFindings(dir_ + "/tail.db") > 0) {
+      if (i % 20 == 0 &&
+          db::testing::ReadInt(dir_ + "/tail.db", "SELECT count(*) FROM findings", 0) > 0) {
         reported_while_writing = true;
         break;
       }
