@@ -35,6 +35,8 @@ const char kUsage[] =
     "                    stdout, a ticket directory or an HTTP endpoint\n"
     "  tail PATH|GLOB... follow live logs (rotation-safe) and print findings as they\n"
     "                    appear or change\n"
+    "  status FILE       say whether a 'tail --status-file FILE' is alive and how far\n"
+    "                    behind it is (exit 1 if stopped or stale: a health check)\n"
     "  events PATH...    print every event the rules find, one per line\n"
     "  explain [CAUSE]   what a cause means, the evidence it looks for, what to collect\n"
     "                    and its fix (without CAUSE: every cause and risk)\n"
@@ -305,7 +307,7 @@ int Tail(const std::vector<std::string>& args) {
   std::string poll = "250ms", debounce = "2s", max_delay = "5s", partial = "5s", rotate = "5s",
               exit_after, exit_idle;
   po::options_description desc(
-      "Usage: etiolog tail [options] PATH|GLOB|DIR...\n"
+      "Usage: etiolog tail [options] PATH|GLOB|DIR|-...\n"
       "\n"
       "Follows log files as they grow, like 'tail -F': across rotation (rename or\n"
       "copytruncate), deletion and re-creation, and picks up new files matching a\n"
@@ -316,8 +318,9 @@ int Tail(const std::vector<std::string>& args) {
       "printed: --format text (default) or jsonl (one JSON finding per line), or sent\n"
       "with --to / --post. Without --db, files present at start are followed from their\n"
       "end (--from-start reads them first); with --db, a later run resumes where this\n"
-      "one stopped. Stops on SIGINT/SIGTERM (exit 0), or with --exit-after /\n"
-      "--exit-when-idle. See docs/tail.md.\n"
+      "one stopped. '-' reads standard input as it comes ('kubectl logs -f ... |\n"
+      "etiolog tail -'), and its end ends the run. Stops on SIGINT/SIGTERM (exit 0),\n"
+      "or with --exit-after / --exit-when-idle. See docs/tail.md.\n"
       "\n"
       "Options");
   OutputArgs output;
@@ -327,8 +330,12 @@ int Tail(const std::vector<std::string>& args) {
       "a later run resumes from them (default: a temporary store)")(
       "from-start", po::bool_switch(&opt.from_start),
       "read files present at start from their beginning (default: from their end, unless "
-      "--db knows them)")("poll-interval", po::value(&poll)->default_value("250ms"),
-                          "how often files are checked for growth")(
+      "--db knows them)")("poll", po::bool_switch(&opt.poll),
+                          "poll files instead of being woken by inotify (network file "
+                          "systems; chosen by itself where inotify fails)")(
+      "poll-interval", po::value(&poll)->default_value("250ms"),
+      "how often files are checked for growth when polling, and while a file waits "
+      "for --rotate-wait or --partial-line-timeout")(
       "debounce", po::value(&debounce)->default_value("2s"),
       "diagnose once no new event arrived for this long (and at most once per this long)")(
       "max-delay", po::value(&max_delay)->default_value("5s"),
@@ -338,6 +345,9 @@ int Tail(const std::vector<std::string>& args) {
       "take a last line without newline as complete after its file was idle this long")(
       "rotate-wait", po::value(&rotate)->default_value("5s"),
       "keep reading a renamed or deleted file until it was idle this long")(
+      "status-file", po::value(&opt.status_file),
+      "keep a JSON status file here (what is followed, how far behind, last events and "
+      "diagnosis), rewritten at least every 5 s; 'etiolog status FILE' checks it")(
       "exit-after", po::value(&exit_after), "stop after this long")(
       "exit-when-idle", po::value(&exit_idle),
       "stop once nothing new was read for this long (after a last diagnosis)")(
@@ -411,6 +421,46 @@ int Events(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   return etiolog::analyzer::RunEvents(opt, std::cout, std::cerr);
+}
+
+int Status(const std::vector<std::string>& args) {
+  std::string file, max_age = "30s";
+  po::options_description desc(
+      "Usage: etiolog status [options] FILE\n"
+      "\n"
+      "Reads the status file of 'etiolog tail --status-file FILE' and says what it\n"
+      "follows, how far behind it is and when it last diagnosed. Exit 0 if it is\n"
+      "following and the file was updated within --max-age, 1 if it stopped or the\n"
+      "file is older (a stuck or dead tail), 4 if the file cannot be read. Use it as\n"
+      "a liveness probe or a monitoring check. See docs/tail.md.\n"
+      "\n"
+      "Options");
+  desc.add_options()("help,h", "show this help")(
+      "max-age", po::value(&max_age)->default_value("30s"),
+      "the oldest update that counts as alive (tail rewrites the file at least every 5 s)");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&file), "file");
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (file.empty()) {
+    std::cerr << "etiolog status: which status file? (etiolog status FILE)\n";
+    return kExitUsage;
+  }
+  etiolog::Result<int64_t> ms = etiolog::analyzer::ParseDuration(max_age);
+  if (!ms.ok()) {
+    std::cerr << "etiolog status: --max-age: " << ms.status().message() << "\n";
+    return kExitUsage;
+  }
+  return etiolog::analyzer::RunStatus(file, *ms, std::cout, std::cerr);
 }
 
 int Explain(const std::vector<std::string>& args) {
@@ -524,6 +574,7 @@ int Main(int argc, char** argv) {
     if (command == "events") return Events(args);
     if (command == "explain") return Explain(args);
     if (command == "tail") return Tail(args);
+    if (command == "status") return Status(args);
     if (command == "rules") return Rules(args);
     std::cerr << "etiolog: unknown command '" << command << "'\n\n" << kUsage;
     return kExitUsage;

@@ -15,14 +15,19 @@
 
 #include "analyzer/tail.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +36,10 @@
 #include "analyzer/report.h"
 #include "db/store.h"
 #include "ingest/follow.h"
+#include "ingest/live_pipe.h"
+#include "ingest/watch.h"
 #include <poll.h>
+#include <unistd.h>
 
 namespace etiolog::analyzer {
 
@@ -40,8 +48,14 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_reload = 0;
+
+// Bytes standard input may yield per round of the loop (as a followed
+// file's per-poll budget), so a fast writer cannot hold off the diagnosis.
+constexpr uint64_t kBytesPerPoll = uint64_t{64} << 20;
 
 void OnSignal(int) { g_stop = 1; }
+void OnHangup(int) { g_reload = 1; }
 
 // Installs the handlers for the lifetime of the object, then restores the
 // previous ones.
@@ -49,16 +63,20 @@ class SignalScope {
  public:
   SignalScope() {
     g_stop = 0;
+    g_reload = 0;
     struct sigaction sa {};
     sa.sa_handler = OnSignal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // No SA_RESTART: the sleep returns at once.
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
+    sa.sa_handler = OnHangup;
+    sigaction(SIGHUP, &sa, &old_hup_);
   }
   ~SignalScope() {
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGHUP, &old_hup_, nullptr);
   }
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
@@ -66,7 +84,17 @@ class SignalScope {
  private:
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
+  struct sigaction old_hup_ {};
 };
+
+// "2026-12-07T10:02:03Z" for a wall-clock time.
+std::string UtcTime(std::time_t t) {
+  char text[32];
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
 
 // What was last emitted of a finding.
 struct Emitted {
@@ -102,6 +130,16 @@ class Tail {
   };
 
   bool Attach(ingest::FollowedFile* f, bool startup);
+  bool StartStdin(const ProcessIdentity& labels);
+  bool PumpStdin();
+  // Whether standard input is followed and not read to its end (or failed).
+  bool StdinOpen() const { return stdin_stream_ != nullptr && !stdin_stream_->ended(); }
+  // Watches the directories the follower cares about now; on a failure,
+  // says why and polls from then on.
+  void SyncWatches();
+  // Waits up to timeout_ms for a change (a watched directory, standard
+  // input) or a signal.
+  void Wait(int64_t timeout_ms);
   bool Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line);
   bool Pump(ingest::FollowedFile* f);
   bool End(ingest::FollowedFile* f);
@@ -115,6 +153,13 @@ class Tail {
   Result<std::string> FreeName(const std::string& path);
   void Report(const IngestStats& stats);
   bool Diagnose();
+  // SIGHUP: loads the packs again. On success the followed files go on at
+  // their checkpoints with the new rules and the causes are the new ones;
+  // on failure the error is printed and the packs loaded before stay.
+  bool Reload();
+  // Writes the status file (--status-file), at most once a second unless
+  // forced; a failure is said once and does not stop the run.
+  void WriteStatus(bool force, bool stopped);
   int Emit(const std::vector<Finding>& all, const std::vector<Finding>& changed,
            const std::vector<std::string>& how);
   int Fail(const Status& st) {
@@ -129,6 +174,9 @@ class Tail {
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<ingest::Follower> follower_;
+  std::unique_ptr<ingest::Watcher> watcher_;  // Null: polling.
+  std::unique_ptr<ingest::LivePipe> stdin_;   // "-" among the paths.
+  std::unique_ptr<Pipeline::Stream> stdin_stream_;
   std::unique_ptr<Diagnoser> diagnoser_;
   RunSummary run_;
   std::map<ingest::FollowedFile*, Tracked> tracked_;
@@ -139,6 +187,18 @@ class Tail {
   uint64_t attached_ = 0;                       // Generations read in this session.
   Status failure_;                              // The store failed.
   int delivery_ = kExitOk;
+  bool stdin_failed_ = false;  // Reading standard input failed.
+  // Rules and pipelines replaced by a reload that standard input's stream
+  // still reads with (a pipe cannot be read again from a checkpoint).
+  std::vector<std::pair<LoadedRules, std::unique_ptr<Pipeline>>> retired_;
+  // What the status file says.
+  std::time_t started_at_ = 0;
+  std::time_t last_event_at_ = 0;
+  std::time_t last_diagnosis_at_ = 0;
+  size_t findings_ = 0;
+  bool pending_ = false;
+  int64_t status_written_ms_ = -1;
+  bool status_failed_ = false;
 };
 
 Result<std::string> Tail::FreeName(const std::string& path) {
@@ -228,6 +288,68 @@ bool Tail::Attach(ingest::FollowedFile* f, bool startup) {
   return Start(f, *name, offset, line);
 }
 
+bool Tail::StartStdin(const ProcessIdentity& labels) {
+  // Standard input cannot be found again by a later run: it is a source of
+  // its own each time ("-", "-#2", ...), read from its first byte.
+  if (!options_.db_path.empty()) {
+    err_ << "etiolog: standard input cannot be resumed: " << options_.db_path
+         << " keeps its events and findings, and a later run reads its input as a new source\n";
+  }
+  Result<std::string> name = FreeName("-");
+  if (!name.ok()) {
+    failure_ = name.status();
+    return false;
+  }
+  if (Result<db::SourceInfo> info = store_->AddSource(*name); !info.ok()) {
+    failure_ = info.status();
+    return false;
+  }
+  stdin_ = std::make_unique<ingest::LivePipe>(STDIN_FILENO, *name, options_.partial_line_ms,
+                                              kBytesPerPoll);
+  stdin_stream_ = pipeline_->Follow(stdin_.get(), labels);
+  ++attached_;
+  return true;
+}
+
+bool Tail::PumpStdin() {
+  if (!StdinOpen()) return true;
+  stdin_->Refill();
+  IngestStats stats;
+  failure_ = stdin_stream_->Pump(&stats);
+  if (failure_.ok() && stdin_stream_->ended()) failure_ = stdin_stream_->Finish(&stats);
+  // A read that failed (not the end of input) makes the run partial.
+  if (!stats.errors.empty()) stdin_failed_ = true;
+  Report(stats);
+  return failure_.ok();
+}
+
+void Tail::SyncWatches() {
+  if (watcher_ == nullptr) return;
+  for (const std::string& dir : follower_->Directories()) {
+    if (watcher_->watches(dir)) continue;
+    Status st = watcher_->Watch(dir);
+    if (st.ok() || st.code() == Status::Code::kNotFound) continue;
+    err_ << "etiolog: " << st.message() << "; polling every " << options_.poll_interval_ms
+         << " ms instead of inotify\n";
+    watcher_.reset();
+    return;
+  }
+}
+
+void Tail::Wait(int64_t timeout_ms) {
+  struct pollfd fds[2] = {};
+  nfds_t n = 0;
+  if (watcher_ != nullptr) fds[n++] = {watcher_->fd(), POLLIN, 0};
+  // A pipe that ended stays readable: wait on it only while it is open.
+  if (StdinOpen()) fds[n++] = {stdin_->fd(), POLLIN, 0};
+  if (g_stop != 0) return;
+  ::poll(fds, n, static_cast<int>(std::max<int64_t>(timeout_ms, 0)));
+  if (watcher_ == nullptr) return;
+  const ingest::Watcher::Events ev = watcher_->Drain();
+  if (ev.overflow) err_ << "etiolog: inotify's queue overflowed; checking every file\n";
+  if (ev.appeared || ev.overflow || ev.lost) follower_->Rescan();
+}
+
 void Tail::Report(const IngestStats& stats) {
   for (const std::string& e : stats.errors) err_ << "etiolog: " << e << "\n";
   for (const std::string& w : stats.warnings) err_ << "etiolog: warning: " << w << "\n";
@@ -307,11 +429,7 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
   shown.stats.errors.clear();  // Already on stderr.
   shown.stats.warnings.clear();
   shown.cause_errors.clear();
-  char now[32];
-  const std::time_t t = std::time(nullptr);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  std::strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string now = UtcTime(std::time(nullptr));
   for (size_t i = 0; i < changed.size(); ++i) {
     out_ << "== " << now << " " << how[i] << " finding: " << changed[i].cause << " ("
          << changed[i].fingerprint << ")\n";
@@ -339,6 +457,8 @@ bool Tail::Diagnose() {
     }
   }
   std::vector<Finding>* findings = &verdict->findings;
+  last_diagnosis_at_ = std::time(nullptr);
+  findings_ = findings->size();
   // The run summary counts the files read so far, ended or not.
   run_.stats.sources = attached_;
   Result<std::string> deployment = Diagnoser::DetectDeployment(*store_);
@@ -371,6 +491,97 @@ bool Tail::Diagnose() {
   return true;
 }
 
+bool Tail::Reload() {
+  err_ << "etiolog: SIGHUP: loading the rule packs again\n";
+  LoadedRules fresh;
+  if (!LoadRulesOrReport({options_.builtin_rules, options_.default_rules, options_.rule_files},
+                         err_, &fresh)) {
+    err_ << "etiolog: SIGHUP: the packs did not load; going on with those loaded before\n";
+    return true;
+  }
+  auto pipeline = std::make_unique<Pipeline>(fresh.matcher.get(), store_.get(), options_.ingest);
+  // Each followed file goes on at its checkpoint through the new rules:
+  // what its old stream read past the checkpoint (a partial line) is read
+  // again.
+  for (auto& [f, t] : tracked_) {
+    IngestStats stats;
+    failure_ = t.stream->Finish(&stats);
+    Report(stats);
+    if (!failure_.ok()) return false;
+    const uint64_t offset = t.stream->next_offset(), line = t.stream->next_line();
+    f->Start(offset);
+    t.stream = pipeline->Follow(f, f->labels(), offset, line);
+  }
+  if (StdinOpen()) {
+    err_ << "etiolog: SIGHUP: standard input goes on with the packs it started with\n";
+    retired_.emplace_back(std::move(loaded_), std::move(pipeline_));
+  }
+  loaded_ = std::move(fresh);
+  pipeline_ = std::move(pipeline);
+  run_.packs = loaded_.packs.files;
+  DiagnoseOptions dopt;
+  dopt.min_confidence = options_.min_confidence;
+  diagnoser_ = std::make_unique<Diagnoser>(loaded_.packs.causes, dopt);
+  cause_errors_.clear();
+  err_ << "etiolog: SIGHUP: " << loaded_.packs.files.size() << " pack(s), "
+       << loaded_.matcher->rules().size() << " rules, " << loaded_.packs.causes.size()
+       << " causes loaded\n";
+  return true;
+}
+
+void Tail::WriteStatus(bool force, bool stopped) {
+  if (options_.status_file.empty()) return;
+  const int64_t now = ingest::SteadyMillis();
+  if (!force && status_written_ms_ >= 0 && now - status_written_ms_ < 1000) return;
+  status_written_ms_ = now;
+  const std::time_t wall = std::time(nullptr);
+  Json st;
+  st["state"] = stopped ? "stopped" : "following";
+  st["pid"] = static_cast<int64_t>(::getpid());
+  st["started"] = UtcTime(started_at_);
+  st["updated"] = UtcTime(wall);
+  st["updated_unix"] = static_cast<int64_t>(wall);
+  st["wake"] = watcher_ != nullptr ? "inotify" : "poll";
+  st["store"] = options_.db_path;
+  uint64_t behind = 0;
+  Json files = Json::array();
+  for (const auto& [f, t] : tracked_) {
+    const uint64_t lag = f->size() > f->offset() ? f->size() - f->offset() : 0;
+    behind += lag;
+    files.push_back({{"name", f->name()},
+                     {"path", f->path()},
+                     {"offset", f->offset()},
+                     {"size", f->size()},
+                     {"behind_bytes", lag}});
+  }
+  st["followed"] = tracked_.size();
+  st["behind_bytes"] = behind;
+  st["unreadable"] = follower_ != nullptr ? follower_->unreadable() : 0;
+  if (stdin_ != nullptr) st["stdin"] = {{"open", StdinOpen()}};
+  st["events"] = events_;
+  st["last_event"] = last_event_at_ > 0 ? Json(UtcTime(last_event_at_)) : Json();
+  st["last_diagnosis"] = last_diagnosis_at_ > 0 ? Json(UtcTime(last_diagnosis_at_)) : Json();
+  st["diagnosis_pending"] = pending_;
+  st["findings"] = findings_;
+  st["files"] = std::move(files);
+  // Written beside it and renamed over it: a reader never sees half a file.
+  const std::string tmp = options_.status_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << st.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+    out.close();
+    if (out && std::rename(tmp.c_str(), options_.status_file.c_str()) == 0) {
+      status_failed_ = false;
+      return;
+    }
+  }
+  if (!status_failed_) {
+    err_ << "etiolog: " << options_.status_file
+         << ": cannot write the status file: " << std::strerror(errno) << "\n";
+  }
+  status_failed_ = true;
+}
+
 int Tail::Run() {
   if (!LoadRulesOrReport({options_.builtin_rules, options_.default_rules, options_.rule_files},
                          err_, &loaded_)) {
@@ -397,16 +608,25 @@ int Tail::Run() {
 
   ingest::Follower::Options fo;
   for (size_t i = 0; i < options_.paths.size(); ++i) {
-    fo.patterns.push_back(
-        {options_.paths[i], i < options_.labels.size() ? options_.labels[i] : ProcessIdentity()});
+    const ProcessIdentity labels =
+        i < options_.labels.size() ? options_.labels[i] : ProcessIdentity();
+    if (options_.paths[i] != "-") {
+      fo.patterns.push_back({options_.paths[i], labels});
+    } else if (stdin_ == nullptr && !StartStdin(labels)) {
+      return Fail(failure_);
+    }
   }
+  const bool follows_files = !fo.patterns.empty();
   fo.enumerate = options_.enumerate;
-  fo.rescan_ms = options_.rescan_ms;
+  // With inotify, a new name in a watched directory asks for a rescan; the
+  // periodic one is only the safety net.
+  fo.rescan_ms = options_.poll ? options_.rescan_ms : 6 * options_.watched_check_ms;
   fo.rotate_wait_ms = options_.rotate_wait_ms;
   fo.settle_ms = options_.partial_line_ms;
   follower_ = std::make_unique<ingest::Follower>(std::move(fo));
 
   SignalScope signals;
+  started_at_ = std::time(nullptr);
   const int64_t started = ingest::SteadyMillis();
   int64_t last_activity = started;  // Bytes read or a diagnosis.
   int64_t last_event = -1;          // When new events last arrived.
@@ -414,6 +634,7 @@ int Tail::Run() {
   int64_t last_diagnosis = -1;
   bool pending = false;  // Events not diagnosed yet.
   bool startup = true;
+  bool repoll = false;  // Poll again at once.
   for (;;) {
     const bool stopping = g_stop != 0;
     ingest::Follower::Changes c = follower_->Poll();
@@ -449,12 +670,39 @@ int Tail::Run() {
       }
     }
     if (!ok) return Fail(failure_);
+    if (!PumpStdin()) return Fail(failure_);
+    if (startup) {
+      if (!options_.poll && follows_files) {
+        Result<std::unique_ptr<ingest::Watcher>> w = ingest::Watcher::Create();
+        if (w.ok()) {
+          watcher_ = std::move(w).value();
+        } else {
+          err_ << "etiolog: " << w.status().message() << "; polling every "
+               << options_.poll_interval_ms << " ms instead\n";
+        }
+      }
+      SyncWatches();
+    } else if (!c.found.empty() || !c.ended.empty()) {
+      SyncWatches();
+    }
     if (startup) {
       // Scripts may wait for this line before writing.
-      err_ << "etiolog: following " << tracked_.size() << " file(s); checking every "
-           << options_.poll_interval_ms << " ms\n";
+      err_ << "etiolog: following ";
+      if (follows_files) {
+        err_ << tracked_.size() << " file(s)" << (stdin_ != nullptr ? " and standard input" : "");
+        if (watcher_ != nullptr) {
+          err_ << "; woken by inotify (" << watcher_->size() << " directories), checking every "
+               << options_.watched_check_ms << " ms";
+        } else {
+          err_ << "; checking every " << options_.poll_interval_ms << " ms";
+        }
+      } else {
+        err_ << "standard input until it ends";
+      }
+      err_ << "\n";
       err_.flush();
       startup = false;
+      repoll = true;  // What changed before the watches were set.
     }
     const int64_t now = ingest::SteadyMillis();
     if (run_.stats.bytes != bytes_before) last_activity = now;
@@ -462,14 +710,18 @@ int Tail::Run() {
       if (!pending) first_pending = now;
       pending = true;
       last_event = now;
+      last_event_at_ = std::time(nullptr);
     }
     const bool more = [&] {
+      if (StdinOpen() && stdin_->spent()) return true;
       for (const auto& [f, t] : tracked_) {
         if (f->offset() < f->size()) return true;
       }
       return false;
     }();
     bool exit = stopping;
+    // The end of standard input ends the run, after what is left is read.
+    if (stdin_ != nullptr && !StdinOpen()) exit = true;
     if (options_.exit_after_ms > 0 && now - started >= options_.exit_after_ms) exit = true;
     if (options_.exit_when_idle_ms > 0 && !more &&
         now - last_activity >= options_.exit_when_idle_ms) {
@@ -487,10 +739,39 @@ int Tail::Run() {
       pending = false;
       last_diagnosis = ingest::SteadyMillis();
       last_activity = last_diagnosis;
+      WriteStatus(true, false);
+    }
+    pending_ = pending;
+    WriteStatus(false, false);
+    if (g_reload != 0 && !exit) {
+      g_reload = 0;
+      if (!Reload()) return Fail(failure_);
+      repoll = true;  // Read with the new rules at once.
     }
     if (exit && !more) break;
     if (exit && stopping) break;  // A signal: what is left waits for the next run.
-    if (!more && g_stop == 0) ::poll(nullptr, 0, static_cast<int>(options_.poll_interval_ms));
+    if (more || std::exchange(repoll, false)) continue;
+    // Sleep until a change wakes the loop, or until the first thing that
+    // waits for time: a poll (when polling, or while a file waits for its
+    // rotate-wait or partial-line timeout), the diagnosis, an exit option.
+    const int64_t now2 = ingest::SteadyMillis();
+    int64_t timeout = options_.poll_interval_ms;
+    if (watcher_ != nullptr) {
+      const bool timed = follower_->waiting() || (StdinOpen() && stdin_->unsettled());
+      timeout = timed ? options_.poll_interval_ms : options_.watched_check_ms;
+      if (pending) {
+        int64_t at = std::max(last_event, last_diagnosis) + options_.debounce_ms;
+        if (options_.max_delay_ms > 0) at = std::min(at, first_pending + options_.max_delay_ms);
+        timeout = std::min(timeout, at - now2);
+      }
+      if (options_.exit_after_ms > 0) {
+        timeout = std::min(timeout, started + options_.exit_after_ms - now2);
+      }
+      if (options_.exit_when_idle_ms > 0) {
+        timeout = std::min(timeout, last_activity + options_.exit_when_idle_ms - now2);
+      }
+    }
+    Wait(timeout);
   }
   // Checkpoints are already in the store (each batch committed with its
   // events); record the facts of the sources still open.
@@ -501,7 +782,14 @@ int Tail::Run() {
     if (!failure_.ok()) return Fail(failure_);
   }
   tracked_.clear();
-  return delivery_;
+  if (stdin_stream_ != nullptr) {
+    IngestStats stats;
+    failure_ = stdin_stream_->Finish(&stats);
+    Report(stats);
+    if (!failure_.ok()) return Fail(failure_);
+  }
+  WriteStatus(true, true);
+  return delivery_ == kExitOk && stdin_failed_ ? kExitPartial : delivery_;
 }
 
 }  // namespace
@@ -527,6 +815,49 @@ Result<int64_t> ParseDuration(std::string_view text) {
                                    "' is not a duration (e.g. 250ms, 2s, 1.5m, 1h)");
   }
   return static_cast<int64_t>(std::llround(value * scale));
+}
+
+int RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out, std::ostream& err) {
+  std::ifstream in(path);
+  if (!in) {
+    err << "etiolog: " << path << ": " << std::strerror(errno) << "\n";
+    return kExitFatal;
+  }
+  const Json st = Json::parse(in, nullptr, false);
+  if (st.is_discarded() || !st.is_object() || !st.contains("state") ||
+      !st["updated_unix"].is_number_integer()) {
+    err << "etiolog: " << path << ": not a status file of 'etiolog tail --status-file'\n";
+    return kExitFatal;
+  }
+  auto text = [&](const char* key) {
+    return st.contains(key) && st[key].is_string() ? st[key].get<std::string>() : "never";
+  };
+  auto count = [&](const char* key) {
+    return st.contains(key) && st[key].is_number_unsigned() ? st[key].get<uint64_t>() : 0;
+  };
+  const int64_t age = static_cast<int64_t>(std::time(nullptr)) - st["updated_unix"].get<int64_t>();
+  const std::string state = text("state");
+  out << "etiolog tail";
+  if (st.contains("pid") && st["pid"].is_number_integer()) out << " (pid " << st["pid"] << ")";
+  out << ": " << state << " since " << text("started") << ", updated " << text("updated") << " ("
+      << age << " s ago)\n";
+  out << "  followed: " << count("followed") << " file(s), " << count("behind_bytes")
+      << " byte(s) not read yet, " << count("unreadable") << " unreadable; woken by "
+      << text("wake") << "\n";
+  out << "  events: " << count("events") << " this run, the last at " << text("last_event")
+      << "; last diagnosis at " << text("last_diagnosis") << ", " << count("findings")
+      << " finding(s)" << (st.value("diagnosis_pending", false) ? ", another due" : "") << "\n";
+  if (state != "following") {
+    out << "unhealthy: the run has stopped\n";
+    return kExitFinding;
+  }
+  if (age * 1000 > max_age_ms) {
+    out << "unhealthy: not updated for " << age << " s (more than "
+        << static_cast<double>(max_age_ms) / 1000 << " s): the run is stuck or was killed\n";
+    return kExitFinding;
+  }
+  out << "healthy\n";
+  return kExitOk;
 }
 
 int RunTail(const TailOptions& options, std::ostream& out, std::ostream& err) {

@@ -35,7 +35,9 @@
 namespace etiolog::analyzer {
 
 struct TailOptions {
-  std::vector<std::string> paths;       // Files, directories, glob patterns.
+  // Files, directories, glob patterns, and "-" for standard input (read as
+  // it fills; its end ends the run).
+  std::vector<std::string> paths;
   std::vector<ProcessIdentity> labels;  // labels[i] applies to paths[i].
   ingest::EnumerateOptions enumerate;   // --include / --exclude in directories.
   OutputOptions output;                 // Ticket format and sinks.
@@ -48,8 +50,16 @@ struct TailOptions {
   // Read files present at start from their beginning. Default: false, start
   // at the end of their last complete line (unless the store knows them).
   bool from_start = false;
-  // How often files are looked at. Default: 250 ms.
+  // How often files are looked at when polling. Default: 250 ms.
   int64_t poll_interval_ms = 250;
+  // Poll only. Default: false: inotify (ingest/watch.h) wakes the loop as
+  // soon as a followed directory changes, and everything is checked every
+  // watched_check_ms besides; polling is used anyway where inotify is
+  // unavailable or cannot be trusted (network file systems).
+  bool poll = false;
+  // With inotify, check every file this often anyway (a missed event, a
+  // directory that appeared deep inside a followed one). Default: 5 s.
+  int64_t watched_check_ms = 5000;
   // Diagnose once no new event arrived for this long, and at most once per
   // this interval. Default: 2 s.
   int64_t debounce_ms = 2000;
@@ -67,6 +77,11 @@ struct TailOptions {
   // Patterns and directories are re-listed this often to find new files.
   // Default: 1 s.
   int64_t rescan_ms = 1000;
+  // Keep a status file here ("" = none): JSON saying what is followed, how
+  // far behind each file is, and when events and the last diagnosis came;
+  // rewritten (atomically) at least every watched_check_ms, and once more
+  // with "state": "stopped" at the end. `etiolog status` reads it.
+  std::string status_file;
   // Stop after this long (0: never). Default: 0.
   int64_t exit_after_ms = 0;
   // Stop once nothing was read and no diagnosis was pending for this long
@@ -75,14 +90,21 @@ struct TailOptions {
   IngestOptions ingest;
 };
 
-// Follows options.paths until SIGINT or SIGTERM (or an exit option), then
-// reads what is left, diagnoses if events arrived since the last diagnosis,
-// saves checkpoints and findings and returns. Notes (rotations,
-// truncations), unreadable files and bad lines go to err as they happen;
-// findings to out (flushed after each emission). Exit codes: 0 after a
-// clean stop; 2 for a pack that fails to load; 4 if the store cannot be
-// opened or fails; 5 if findings could not all be delivered to a sink.
+// Follows options.paths until SIGINT or SIGTERM (or an exit option, or the
+// end of standard input when "-" is among them), then reads what is left,
+// diagnoses if events arrived since the last diagnosis, saves checkpoints
+// and findings and returns. Notes (rotations, truncations), unreadable
+// files and bad lines go to err as they happen; findings to out (flushed
+// after each emission). Exit codes: 0 after a clean stop; 2 for a pack that
+// fails to load; 3 if reading standard input failed; 4 if the store cannot
+// be opened or fails; 5 if findings could not all be delivered to a sink.
 int RunTail(const TailOptions& options, std::ostream& out, std::ostream& err);
+
+// `etiolog status FILE`: reads a status file of RunTail (status_file) and
+// prints what it says to out. Returns 0 if the run is following and the
+// file was updated within max_age_ms; 1 if it stopped or is stale (why, on
+// out); 4 if the file cannot be read or is not a status file (on err).
+int RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out, std::ostream& err);
 
 // Parses a duration: a number with a unit (ms, s, m, h; "1.5s"), or a bare
 // number of seconds. Returns milliseconds, or InvalidArgument.

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "ingest/input.h"
@@ -40,6 +41,13 @@ namespace etiolog::ingest {
 namespace {
 
 bool HasGlobChars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// The directory part of path ("." for a bare name, "/" for "/x").
+std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 
 std::string ErrnoMessage(const std::string& path, int err) {
   return path + ": " + std::strerror(err);
@@ -237,6 +245,10 @@ std::unique_ptr<FollowedFile> Follower::Open(const std::string& path, const File
   f->identity_.fingerprint = Fingerprint(std::string_view(head, f->identity_.fingerprint_bytes));
   f->budget_ = options_.max_bytes_per_poll;
   f->grew_ms_ = clock_();
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    f->real_dir_ = DirName(real);
+    std::free(real);  // NOLINT(cppcoreguidelines-no-malloc): realpath(3) allocates with malloc.
+  }
   if (auto it = labels_.find(path); it != labels_.end()) f->labels_ = it->second;
   return f;
 }
@@ -465,6 +477,46 @@ bool Follower::Covers(const std::string& path) const {
     }
   }
   return false;
+}
+
+bool Follower::waiting() const {
+  for (const auto& [key, f] : files_) {
+    if (f->gone_ms_ >= 0) return true;
+    if (options_.settle_ms > 0 && f->fd_ >= 0 && !f->settle_ && f->last_byte_ != '\n') return true;
+  }
+  return false;
+}
+
+std::vector<std::string> Follower::Directories() const {
+  std::set<std::string> dirs;
+  for (const auto& [key, f] : files_) {
+    if (!f->path_.empty()) dirs.insert(DirName(f->path_));
+    if (!f->real_dir_.empty()) dirs.insert(f->real_dir_);
+  }
+  for (const InputSpec& p : options_.patterns) {
+    if (!HasGlobChars(p.path)) {
+      struct stat st;
+      const bool is_dir = ::stat(p.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      dirs.insert(is_dir ? p.path : DirName(p.path));
+      continue;
+    }
+    // The fixed directory before the first glob character, then every
+    // directory each later directory part matches.
+    const size_t first = p.path.find_first_of("*?[");
+    const size_t root_end = p.path.rfind('/', first);
+    dirs.insert(root_end == std::string::npos ? "."
+                : root_end == 0               ? "/"
+                                              : p.path.substr(0, root_end));
+    for (size_t cut = p.path.find('/', first); cut != std::string::npos;
+         cut = p.path.find('/', cut + 1)) {
+      glob_t g{};
+      if (::glob(p.path.substr(0, cut).c_str(), GLOB_ONLYDIR, nullptr, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i) dirs.insert(g.gl_pathv[i]);
+      }
+      ::globfree(&g);
+    }
+  }
+  return {dirs.begin(), dirs.end()};
 }
 
 FollowedFile* Follower::Adopt(const std::string& path, const FileIdentity& identity) {

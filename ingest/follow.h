@@ -147,6 +147,7 @@ class FollowedFile final : public Source {
   Drained drained_ = Drained::kMore;
   int64_t grew_ms_ = 0;   // When the size last changed (or the file was found).
   int64_t gone_ms_ = -1;  // Since when it is at no followed path; -1: it is.
+  std::string real_dir_;  // The directory its path resolves to (symlinks).
   ProcessIdentity labels_;
 };
 
@@ -212,6 +213,23 @@ class Follower {
   // Whether a pattern covers path: names it, matches it, or names a
   // directory it is in.
   bool Covers(const std::string& path) const;
+
+  // Makes the next Poll() re-evaluate the patterns (a watched directory
+  // gained a name: ingest/watch.h).
+  void Rescan() { rescan_ = true; }
+
+  // Whether a file waits for time to pass rather than for a change: one
+  // finishing after it left its path (rotate_wait), or one whose partial
+  // last line has not settled yet. A caller woken by changes (ingest/
+  // watch.h) polls at its poll interval while this holds.
+  bool waiting() const;
+
+  // The directories whose changes matter: those of the followed files (as
+  // named, and where symlinks lead), the directories the patterns name,
+  // and for glob patterns the existing directories their directory parts
+  // match ('/var/log/pods/*/*/*.log': /var/log/pods, every pod directory,
+  // every container directory). Sorted, without duplicates.
+  std::vector<std::string> Directories() const;
 
   // Files currently followed (ended ones until released).
   size_t size() const { return files_.size() + ended_.size(); }
