@@ -108,6 +108,17 @@ Result<size_t> FollowedFile::Read(char* buf, size_t n) {
       drained_ = ending_ ? Drained::kEnd : settle_ ? Drained::kSettled : Drained::kMore;
       return size_t{0};
     }
+    // The file may have been truncated and rewritten since the last Poll()
+    // checked it (copytruncate between that check and this read): these
+    // bytes would then be the next generation's. Its first bytes tell.
+    if (!HeadUnchanged()) {
+      ::close(fd_);
+      fd_ = -1;
+      ending_ = true;
+      replaced_ = true;  // The next Poll() ends it and finds the file again.
+      drained_ = Drained::kEnd;
+      return size_t{0};
+    }
     const size_t k = static_cast<size_t>(r);
     offset_ += k;
     if (!ending_) budget_ -= k;
@@ -115,6 +126,16 @@ Result<size_t> FollowedFile::Read(char* buf, size_t n) {
     settle_ = false;
     return k;
   }
+}
+
+bool FollowedFile::HeadUnchanged() const {
+  if (identity_.fingerprint_bytes == 0) return true;
+  char head[kFingerprintBytes];
+  const size_t n = std::min<size_t>(identity_.fingerprint_bytes, sizeof head);
+  const ssize_t r = ReadAt(fd_, head, n, 0);
+  if (r < 0) return true;  // The next read reports the error.
+  return static_cast<size_t>(r) == n &&
+         Fingerprint(std::string_view(head, n)) == identity_.fingerprint;
 }
 
 void FollowedFile::Start(uint64_t offset) {
@@ -286,6 +307,12 @@ void Follower::Check(FollowedFile* f, bool present, int64_t now, Changes* out) {
                          "its end");
   } else if (present) {
     f->gone_ms_ = -1;
+  }
+  if (f->replaced_) {
+    // A Read() found its first bytes rewritten (and read nothing more).
+    End(f, "rewritten from its start; reading it again", out, true);
+    rescan_ = true;
+    return;
   }
   if (f->fd_ < 0) {
     // Closed while idle: reopen it if it grew.

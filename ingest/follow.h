@@ -132,6 +132,8 @@ class FollowedFile final : public Source {
  private:
   friend class Follower;
   FollowedFile() = default;
+  // Whether the first bytes still hash to the fingerprint.
+  bool HeadUnchanged() const;
 
   std::string name_;
   std::string path_;
@@ -144,6 +146,7 @@ class FollowedFile final : public Source {
   char last_byte_ = '\n';  // The last byte Read() returned.
   bool settle_ = false;    // Idle with a partial line: hand it out.
   bool ending_ = false;    // Read to the end, then kEnd.
+  bool replaced_ = false;  // Read() found it rewritten: ended, nothing read.
   Drained drained_ = Drained::kMore;
   int64_t grew_ms_ = 0;   // When the size last changed (or the file was found).
   int64_t gone_ms_ = -1;  // Since when it is at no followed path; -1: it is.

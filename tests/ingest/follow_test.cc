@@ -496,6 +496,24 @@ TEST_F(FollowTest, CopyTruncateWithAWriterKeepingItsOffsetReadsTheNewLinesOnce) 
   EXPECT_EQ(Lines(2), (Strs{std::string(20, '\0') + "eeee"}));
 }
 
+TEST_F(FollowTest, CopyTruncateBetweenAPollAndAReadIsNotReadByTheOldGeneration) {
+  Append("app.log", "aaaa\nbbbb\n");
+  Follow({Path("app.log")});
+  Poll();
+  Poll(10);  // Nothing new; the file is checked.
+  // Truncated and rewritten past the offset after that check, before the
+  // read that follows it (tail reads right after polling).
+  Truncate("app.log");
+  WriteAt("app.log", 10, "cccc\n");
+  Drain(readings_[0].file);
+  EXPECT_TRUE(readings_[0].ended);
+  Follower::Changes c = Poll(10);
+  ASSERT_EQ(c.found.size(), 1u);
+  ASSERT_EQ(readings_.size(), 2u);
+  EXPECT_EQ(Lines(0), (Strs{"aaaa", "bbbb"}));
+  EXPECT_EQ(Lines(1), (Strs{std::string(10, '\0') + "cccc"}));
+}
+
 TEST_F(FollowTest, TruncationWhileBehindLosesOnlyWhatWasNotReadYet) {
   Append("app.log", "1111\n2222\n3333\n4444\n");
   Follow({Path("app.log")}, /*budget=*/10);
