@@ -140,7 +140,10 @@ class Tail {
   // Waits up to timeout_ms for a change (a watched directory, standard
   // input) or a signal.
   void Wait(int64_t timeout_ms);
-  bool Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line);
+  // last_path: where the file was last seen, kept for a file found at no
+  // followed path (adopted after a rotation while etiolog was stopped).
+  bool Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line,
+             const std::string& last_path = "");
   bool Pump(ingest::FollowedFile* f);
   bool End(ingest::FollowedFile* f);
   bool SaveFile(ingest::FollowedFile* f, const Tracked& t, bool ended);
@@ -227,7 +230,8 @@ bool Tail::SaveFile(ingest::FollowedFile* f, const Tracked& t, bool ended) {
   return failure_.ok();
 }
 
-bool Tail::Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line) {
+bool Tail::Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line,
+                 const std::string& last_path) {
   Result<db::SourceInfo> info = store_->AddSource(name);
   if (!info.ok()) {
     failure_ = info.status();
@@ -238,7 +242,7 @@ bool Tail::Start(ingest::FollowedFile* f, const std::string& name, uint64_t offs
   Tracked t;
   t.source_id = info->id;
   t.saved = f->identity();
-  t.saved_path = f->path();
+  t.saved_path = f->path().empty() ? last_path : f->path();
   t.stream = pipeline_->Follow(f, f->labels(), offset, line);
   Tracked& kept = tracked_[f] = std::move(t);
   ++attached_;
@@ -655,9 +659,9 @@ int Tail::Run() {
         ingest::FollowedFile* f = follower_->Adopt(r.path, id);
         if (f == nullptr) {
           // Gone (deleted, or rotated out of its directory): nothing to resume.
-          err_ << "etiolog: " << r.name << ": not found any more (deleted, or moved out of "
-               << r.path << "'s directory); what followed line " << r.checkpoint_line
-               << " was not read\n";
+          err_ << "etiolog: " << r.name
+               << ": not found any more (deleted, compressed, or moved out of " << r.path
+               << "'s directory); what followed line " << r.checkpoint_line << " was not read\n";
           ok = ok && MarkEnded(&r);
           continue;
         }
@@ -666,7 +670,7 @@ int Tail::Run() {
         const std::string name = r.name;
         const uint64_t offset = r.checkpoint_offset, line = r.checkpoint_line + 1;
         r.source_id = 0;
-        ok = ok && Start(f, name, offset, line) && Pump(f);
+        ok = ok && Start(f, name, offset, line, r.path) && Pump(f);
       }
     }
     if (!ok) return Fail(failure_);

@@ -115,6 +115,17 @@ Result<size_t> FollowedFile::Read(char* buf, size_t n) {
       drained_ = ending_ ? Drained::kEnd : settle_ ? Drained::kSettled : Drained::kMore;
       return size_t{0};
     }
+    // The file may have been truncated and rewritten since the last Poll()
+    // checked it (copytruncate between that check and this read): these
+    // bytes would then be the next generation's. Its first bytes tell.
+    if (!HeadUnchanged()) {
+      ::close(fd_);
+      fd_ = -1;
+      ending_ = true;
+      replaced_ = true;  // The next Poll() ends it and finds the file again.
+      drained_ = Drained::kEnd;
+      return size_t{0};
+    }
     const size_t k = static_cast<size_t>(r);
     offset_ += k;
     if (!ending_) budget_ -= k;
@@ -122,6 +133,16 @@ Result<size_t> FollowedFile::Read(char* buf, size_t n) {
     settle_ = false;
     return k;
   }
+}
+
+bool FollowedFile::HeadUnchanged() const {
+  if (identity_.fingerprint_bytes == 0) return true;
+  char head[kFingerprintBytes];
+  const size_t n = std::min<size_t>(identity_.fingerprint_bytes, sizeof head);
+  const ssize_t r = ReadAt(fd_, head, n, 0);
+  if (r < 0) return true;  // The next read reports the error.
+  return static_cast<size_t>(r) == n &&
+         Fingerprint(std::string_view(head, n)) == identity_.fingerprint;
 }
 
 void FollowedFile::Start(uint64_t offset) {
@@ -247,7 +268,7 @@ std::unique_ptr<FollowedFile> Follower::Open(const std::string& path, const File
   f->grew_ms_ = clock_();
   if (char* real = ::realpath(path.c_str(), nullptr)) {
     f->real_dir_ = DirName(real);
-    std::free(real);  // NOLINT(cppcoreguidelines-no-malloc): realpath(3) allocates with malloc.
+    std::free(real);
   }
   if (auto it = labels_.find(path); it != labels_.end()) f->labels_ = it->second;
   return f;
@@ -267,9 +288,17 @@ void Follower::ClearError(const std::string& key, Changes* out) {
   out->notes.push_back(key + ": readable again");
 }
 
-void Follower::End(FollowedFile* f, const std::string& why, Changes* out) {
+void Follower::End(FollowedFile* f, const std::string& why, Changes* out, bool replaced) {
   f->ending_ = true;
   f->settle_ = false;
+  if (replaced && f->fd_ >= 0) {
+    // Truncated or rewritten: what the file holds past the offset now is
+    // the new generation's (lines a writer that kept its offset wrote, or
+    // lines written from the start past it), read by it from offset 0.
+    // Reading them here too would read them twice.
+    ::close(f->fd_);
+    f->fd_ = -1;
+  }
   out->notes.push_back(f->name_ + ": " + why);
   out->ended.push_back(f);
   auto it = files_.find({f->identity_.device, f->identity_.inode});
@@ -280,6 +309,7 @@ void Follower::End(FollowedFile* f, const std::string& why, Changes* out) {
 }
 
 void Follower::Check(FollowedFile* f, bool present, int64_t now, Changes* out) {
+  const std::string last_path = f->path_;
   if (!present && f->gone_ms_ < 0) {
     f->gone_ms_ = now;
     f->path_.clear();
@@ -289,26 +319,41 @@ void Follower::Check(FollowedFile* f, bool present, int64_t now, Changes* out) {
   } else if (present) {
     f->gone_ms_ = -1;
   }
+  if (f->replaced_) {
+    // A Read() found its first bytes rewritten (and read nothing more).
+    End(f, "rewritten from its start; reading it again", out, true);
+    rescan_ = true;
+    return;
+  }
   if (f->fd_ < 0) {
     // Closed while idle: reopen it if it grew.
     if (!present) {
-      End(f, "gone while idle", out);
-      return;
+      // Renamed by a rotation: the writer may have written to it just
+      // before, or still writes into it. Find it again by inode in the
+      // directory it was in, and finish it as an open file would be.
+      std::unique_ptr<FollowedFile> moved =
+          last_path.empty() ? nullptr : FindMoved(last_path, f->identity_);
+      if (moved == nullptr) {
+        End(f, "gone while idle", out);
+        return;
+      }
+      std::swap(f->fd_, moved->fd_);
+    } else {
+      struct stat st;
+      if (::stat(f->path_.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) == f->offset_) {
+        return;
+      }
+      std::string error;
+      std::unique_ptr<FollowedFile> again = Open(f->path_, &f->identity_, &error);
+      Result<bool> same = again != nullptr ? again->Matches(f->identity_) : Result<bool>(false);
+      if (again == nullptr || !same.ok() || !*same) {
+        End(f, "replaced while idle; reading the new file from its start", out, true);
+        rescan_ = true;
+        return;
+      }
+      std::swap(f->fd_, again->fd_);
+      f->grew_ms_ = now;
     }
-    struct stat st;
-    if (::stat(f->path_.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) == f->offset_) {
-      return;
-    }
-    std::string error;
-    std::unique_ptr<FollowedFile> again = Open(f->path_, &f->identity_, &error);
-    Result<bool> same = again != nullptr ? again->Matches(f->identity_) : Result<bool>(false);
-    if (again == nullptr || !same.ok() || !*same) {
-      End(f, "replaced while idle; reading the new file from its start", out);
-      rescan_ = true;
-      return;
-    }
-    std::swap(f->fd_, again->fd_);
-    f->grew_ms_ = now;
   }
   struct stat st;
   if (::fstat(f->fd_, &st) != 0) {
@@ -317,7 +362,7 @@ void Follower::Check(FollowedFile* f, bool present, int64_t now, Changes* out) {
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < f->offset_) {
-    End(f, "truncated; reading it again from its start", out);
+    End(f, "truncated; reading it again from its start", out, true);
     rescan_ = true;
     return;
   }
@@ -339,7 +384,7 @@ void Follower::Check(FollowedFile* f, bool present, int64_t now, Changes* out) {
     const std::string_view got(head, static_cast<size_t>(r));
     if (got.size() < id.fingerprint_bytes ||
         Fingerprint(got.substr(0, id.fingerprint_bytes)) != id.fingerprint) {
-      End(f, "rewritten from its start; reading it again", out);
+      End(f, "rewritten from its start; reading it again", out, true);
       rescan_ = true;
       return;
     }
@@ -519,34 +564,53 @@ std::vector<std::string> Follower::Directories() const {
   return {dirs.begin(), dirs.end()};
 }
 
-FollowedFile* Follower::Adopt(const std::string& path, const FileIdentity& identity) {
-  if (files_.count({identity.device, identity.inode})) return nullptr;
+std::unique_ptr<FollowedFile> Follower::FindMoved(const std::string& path,
+                                                  const FileIdentity& identity) {
+  // Where to look: path itself, then every name of the inode in path's
+  // directory and, when path is a symbolic link, in its target's directory
+  // (a Kubernetes /var/log/containers link retargeted to the next
+  // container's log leaves the previous log beside the new target).
   std::vector<std::string> candidates = {path};
+  std::vector<std::string> dirs;
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      if (static_cast<uint64_t>(e->d_ino) != identity.inode) continue;
-      candidates.push_back(slash == std::string::npos ? std::string(e->d_name) : dir + e->d_name);
+  dirs.push_back(slash == std::string::npos ? "" : path.substr(0, slash + 1));
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    const std::string target = real;
+    std::free(real);
+    const std::string dir = target.substr(0, target.rfind('/') + 1);
+    if (dir != dirs[0]) dirs.push_back(dir);
+  }
+  for (const std::string& dir : dirs) {
+    if (DIR* d = ::opendir(dir.empty() ? "." : dir.c_str())) {
+      while (struct dirent* e = ::readdir(d)) {
+        if (static_cast<uint64_t>(e->d_ino) == identity.inode)
+          candidates.push_back(dir + e->d_name);
+      }
+      ::closedir(d);
     }
-    ::closedir(d);
   }
   for (const std::string& c : candidates) {
     std::string error;
     std::unique_ptr<FollowedFile> f = Open(c, &identity, &error);
     if (f == nullptr) continue;
     Result<bool> same = f->Matches(identity);
-    if (!same.ok() || !*same) continue;
-    f->name_ = path;
-    if (!Covers(c)) {
-      f->path_.clear();
-      f->gone_ms_ = clock_();
-    }
-    FollowedFile* raw = f.get();
-    files_[{identity.device, identity.inode}] = std::move(f);
-    return raw;
+    if (same.ok() && *same) return f;
   }
   return nullptr;
+}
+
+FollowedFile* Follower::Adopt(const std::string& path, const FileIdentity& identity) {
+  if (files_.count({identity.device, identity.inode})) return nullptr;
+  std::unique_ptr<FollowedFile> f = FindMoved(path, identity);
+  if (f == nullptr) return nullptr;
+  if (!Covers(f->path_)) {
+    f->path_.clear();
+    f->gone_ms_ = clock_();
+  }
+  f->name_ = path;
+  FollowedFile* raw = f.get();
+  files_[{identity.device, identity.inode}] = std::move(f);
+  return raw;
 }
 
 }  // namespace etiolog::ingest

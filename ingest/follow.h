@@ -132,6 +132,8 @@ class FollowedFile final : public Source {
  private:
   friend class Follower;
   FollowedFile() = default;
+  // Whether the first bytes still hash to the fingerprint.
+  bool HeadUnchanged() const;
 
   std::string name_;
   std::string path_;
@@ -144,6 +146,7 @@ class FollowedFile final : public Source {
   char last_byte_ = '\n';  // The last byte Read() returned.
   bool settle_ = false;    // Idle with a partial line: hand it out.
   bool ending_ = false;    // Read to the end, then kEnd.
+  bool replaced_ = false;  // Read() found it rewritten: ended, nothing read.
   Drained drained_ = Drained::kMore;
   int64_t grew_ms_ = 0;   // When the size last changed (or the file was found).
   int64_t gone_ms_ = -1;  // Since when it is at no followed path; -1: it is.
@@ -205,7 +208,8 @@ class Follower {
 
   // Finds the file a stored identity describes when it is no longer at path
   // (renamed by a rotation while nothing followed it): looks at path, then
-  // for the same inode in path's directory. Returns the file (listed as
+  // for the same inode in path's directory and, if path is a symbolic link,
+  // in the directory of its current target. Returns the file (listed as
   // found by no Poll(); Start() it), or nullptr if it is gone. It is
   // finishing unless a pattern matches where it is.
   FollowedFile* Adopt(const std::string& path, const FileIdentity& identity);
@@ -243,7 +247,13 @@ class Follower {
   std::unique_ptr<FollowedFile> Open(const std::string& path, const FileIdentity* expected,
                                      std::string* error);
   void Check(FollowedFile* f, bool present, int64_t now, Changes* out);
-  void End(FollowedFile* f, const std::string& why, Changes* out);
+  // Ends f's generation. replaced (truncated or rewritten): nothing more
+  // is read from it; the bytes past its offset are the next generation's.
+  void End(FollowedFile* f, const std::string& why, Changes* out, bool replaced = false);
+  // Opens the file identity describes if it is at path, or has another name
+  // in path's directory or in the directory of path's symlink target;
+  // nullptr if none.
+  std::unique_ptr<FollowedFile> FindMoved(const std::string& path, const FileIdentity& identity);
   void ReportError(const std::string& key, const std::string& message, Changes* out);
   void ClearError(const std::string& key, Changes* out);
 

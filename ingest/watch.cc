@@ -26,7 +26,7 @@ constexpr uint32_t kMask = IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_CREATE | 
 // in another user-space server) raise no inotify event (linux/magic.h and
 // the file systems' own sources).
 struct RemoteKind {
-  unsigned long magic;  // NOLINT(google-runtime-int): statfs's f_type
+  unsigned long magic;  // statfs's f_type
   const char* name;
 };
 constexpr RemoteKind kRemote[] = {
@@ -42,7 +42,7 @@ bool IsRemoteFileSystem(const std::string& path, std::string* kind) {
   struct statfs fs {};
   if (::statfs(path.c_str(), &fs) != 0) return false;
   for (const RemoteKind& r : kRemote) {
-    if (static_cast<unsigned long>(fs.f_type) == r.magic) {  // NOLINT(google-runtime-int)
+    if (static_cast<unsigned long>(fs.f_type) == r.magic) {
       *kind = r.name;
       return true;
     }
