@@ -403,6 +403,10 @@ def main():
     checker = Checker(store, writers)
     proc = None
     stderr_path = os.path.join(scratch, "tail.err")
+    # --from-start: without it a run on a store that knows no file yet (the
+    # first, or one killed before it recorded any) starts at the end of the
+    # files, skipping what was written before, by design (docs/tail.md). It
+    # changes nothing once the store knows a file.
     cmd = [
         args.etiolog,
         "tail",
