@@ -303,5 +303,86 @@ TEST(PipelineStreamTest, ReadsAGrowingSourceOnceInPieces) {
   EXPECT_EQ(ea->rows, eb->rows);
 }
 
+// A Docker or CRI line split in pieces, its last piece not written yet when
+// the stream stops (a crash: no Finish): the checkpoint stays at its first
+// piece, and a stream resumed there joins the whole line. The store ends up
+// with the events one Ingest() of the whole file gives, each once (a line of
+// the other stream after the first piece is read twice, stored once).
+TEST(PipelineStreamTest, ResumesASplitLineFromItsFirstPiece) {
+  auto set = rules::LoadPacks({.builtin = true, .default_dirs = false, .paths = {}});
+  ASSERT_OK(set);
+  auto matcher = rules::Matcher::Create(set->rules, set->redactions);
+  ASSERT_OK(matcher);
+  const std::string failure =
+      "[error    ] JWT token is not valid: Signature verification failed "
+      "[airflow.api_fastapi.auth.managers.base_auth_manager] loc=base_auth_manager.py:107";
+  const std::string split = "2025-12-07T15:56:24.1Z " + failure;
+  const size_t cut = split.find("verification") + 3;  // Inside the literal.
+  auto docker = [](const std::string& log, const char* stream, const char* time) {
+    return R"({"log":")" + log + R"(","stream":")" + stream + R"(","time":")" + time + "\"}\n";
+  };
+  struct Case {
+    const char* name;
+    std::string before, first_piece, other_stream, last_piece;
+  };
+  const std::vector<Case> cases = {
+      {"cri", "2025-12-07T15:56:23.1Z stderr F 2025-12-07T15:56:23.1Z " + failure + "\n",
+       "2025-12-07T15:56:24.1Z stderr P " + split.substr(0, cut) + "\n",
+       "2025-12-07T15:56:24.2Z stdout F 2025-12-07T15:56:24.2Z " + failure + "\n",
+       "2025-12-07T15:56:24.3Z stderr F " + split.substr(cut) + "\n"},
+      {"docker",
+       docker("2025-12-07T15:56:23.1Z " + failure + "\\n", "stdout", "2025-12-07T15:56:23.1Z"),
+       docker(split.substr(0, cut), "stdout", "2025-12-07T15:56:24.1Z"),
+       docker("2025-12-07T15:56:24.2Z " + failure + "\\n", "stderr", "2025-12-07T15:56:24.2Z"),
+       docker(split.substr(cut) + "\\n", "stdout", "2025-12-07T15:56:24.3Z")},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string all = c.before + c.first_piece + c.other_stream + c.last_piece;
+    auto whole = db::Store::Open(":memory:");
+    auto resumed = db::Store::Open(":memory:");
+    ASSERT_OK(whole);
+    ASSERT_OK(resumed);
+    IngestStats a, b;
+    {
+      Pipeline p(matcher->get(), whole->get(), IngestOptions());
+      auto src = ingest::NewMemorySource("growing.log", all);
+      ASSERT_OK(p.Ingest(src.get(), &a));
+    }
+    Pipeline p(matcher->get(), resumed->get(), IngestOptions());
+    uint64_t offset = 0, line = 0;
+    {
+      GrowingSource src;
+      src.Grow(c.before + c.first_piece + c.other_stream);
+      std::unique_ptr<Pipeline::Stream> stream = p.Follow(&src, {});
+      ASSERT_OK(stream->Pump(&b));
+      EXPECT_EQ(stream->next_offset(), c.before.size());
+      EXPECT_EQ(stream->next_line(), 2u);
+      auto cp = (*resumed)->Query("SELECT checkpoint_offset, checkpoint_line FROM sources", {});
+      ASSERT_OK(cp);
+      ASSERT_EQ(cp->rows.size(), 1u);
+      offset = static_cast<uint64_t>(std::get<int64_t>(cp->rows[0][0]));
+      line = static_cast<uint64_t>(std::get<int64_t>(cp->rows[0][1])) + 1;
+      EXPECT_EQ(offset, c.before.size());
+      EXPECT_EQ(line, 2u);
+    }
+    GrowingSource src;
+    src.Grow(all.substr(offset));
+    std::unique_ptr<Pipeline::Stream> stream = p.Follow(&src, {}, offset, line);
+    ASSERT_OK(stream->Pump(&b));
+    src.End();
+    ASSERT_OK(stream->Pump(&b));
+    ASSERT_OK(stream->Finish(&b));
+    EXPECT_EQ(stream->next_offset(), all.size());
+    const char* sql = "SELECT offset, line, rule, text FROM events ORDER BY offset, rule";
+    auto ea = (*whole)->Query(sql, {});
+    auto eb = (*resumed)->Query(sql, {});
+    ASSERT_OK(ea);
+    ASSERT_OK(eb);
+    EXPECT_EQ(ea->rows.size(), 3u);
+    EXPECT_EQ(ea->rows, eb->rows);
+  }
+}
+
 }  // namespace
 }  // namespace etiolog::analyzer

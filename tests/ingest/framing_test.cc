@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ingest/framing.h"
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -115,6 +118,101 @@ TEST(Framing, UnterminatedPartialIsFlushedAtEnd) {
   std::vector<Line> l = Frame("2025-12-07T15:51:01.1Z stdout P cut off\n");
   ASSERT_EQ(l.size(), 1u);
   EXPECT_EQ(l[0].text, "2025-12-07T15:51:01.1Z stdout F cut off");
+}
+
+// A source that grows like a followed file: Read() returns 0 with kMore
+// until End().
+class GrowingSource : public Source {
+ public:
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t k = std::min(n, data_.size() - at_);
+    data_.copy(buf, k, at_);
+    at_ += k;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+  Drained drained() const override { return ended_ ? Drained::kEnd : Drained::kMore; }
+  void Grow(const std::string& s) { data_ += s; }
+  void End() { ended_ = true; }
+
+ private:
+  std::string name_ = "growing.log";
+  std::string data_;
+  size_t at_ = 0;
+  bool ended_ = false;
+};
+
+// A line split in pieces (Docker json-file, CRI "P") whose last piece is not
+// written yet: the chunks handed out meanwhile end, for the checkpoint, at
+// its first piece, so a reader resumed there (after a crash) reads every
+// piece again and joins the whole line at the same position.
+TEST(Framing, APendingLineHoldsTheCheckpointAtItsFirstPiece) {
+  struct Case {
+    const char* name;
+    std::string before_piece, first_piece, other_stream, last_piece, joined;
+  };
+  auto docker = [](std::string log, const char* stream) {
+    return R"({"log":")" + log + R"(","stream":")" + stream +
+           R"(","time":"2025-01-01T00:00:00Z"})"
+           "\n";
+  };
+  const std::vector<Case> cases = {
+      {"cri", "2025-12-07T15:51:01.0Z stderr F complete\n",
+       "2025-12-07T15:51:01.1Z stderr P JWT token is not valid: Signature veri\n",
+       "2025-12-07T15:51:01.2Z stdout F other stream\n",
+       "2025-12-07T15:51:01.3Z stderr F fication failed\n",
+       "2025-12-07T15:51:01.1Z stderr F JWT token is not valid: Signature verification failed"},
+      {"docker", docker("complete\\n", "stdout"),
+       docker("JWT token is not valid: Signature veri", "stdout"),
+       docker("other stream\\n", "stderr"), docker("fication failed\\n", "stdout"),
+       "2025-01-01T00:00:00Z stdout F JWT token is not valid: Signature verification failed"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const uint64_t piece = c.before_piece.size();
+    const std::string all = c.before_piece + c.first_piece + c.other_stream + c.last_piece;
+    GrowingSource src;
+    src.Grow(c.before_piece + c.first_piece + c.other_stream);
+    std::unique_ptr<ChunkReader> r = NewFramingReader(&src, LineReader::Options());
+    Result<Chunk> first = r->Next();
+    ASSERT_OK(first);
+    EXPECT_EQ(first->lines, 2u);  // The complete line and the other stream's.
+    EXPECT_EQ(first->next_offset, piece);
+    EXPECT_EQ(first->next_line, 2u);
+    Result<Chunk> none = r->Next();
+    ASSERT_OK(none);
+    EXPECT_TRUE(none->data.empty());
+    src.Grow(c.last_piece);
+    Result<Chunk> joined = r->Next();
+    ASSERT_OK(joined);
+    ASSERT_EQ(joined->lines, 1u);
+    EXPECT_EQ(joined->data, c.joined + "\n");
+    EXPECT_EQ(joined->LineOffset(0, 0), piece);
+    EXPECT_EQ(joined->LineNumber(0), 2u);
+    EXPECT_EQ(joined->next_offset, all.size());
+    EXPECT_EQ(joined->next_line, 5u);
+
+    // Resumed at the checkpoint: the same joined line, at the same place.
+    LineReader::Options at;
+    at.first_offset = first->next_offset;
+    at.first_line = first->next_line;
+    GrowingSource rest;
+    rest.Grow(all.substr(piece));
+    rest.End();
+    std::unique_ptr<ChunkReader> resumed = NewFramingReader(&rest, at);
+    std::vector<std::pair<std::string, uint64_t>> lines;
+    for (;;) {
+      Result<Chunk> ch = resumed->Next();
+      ASSERT_OK(ch);
+      if (ch->data.empty()) break;
+      ForEachLine(ch->data, [&](uint64_t k, size_t b, size_t e) {
+        lines.emplace_back(std::string(ch->data.substr(b, e - b)), ch->LineOffset(k, b));
+      });
+    }
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[1].first, c.joined);
+    EXPECT_EQ(lines[1].second, piece);
+  }
 }
 
 TEST(Framing, JournalExport) {
