@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ingest/framing.h"
 #include "ingest/input.h"
 #include "ingest/line_reader.h"
 #include <dirent.h>
@@ -67,6 +68,30 @@ ssize_t ReadAt(int fd, char* buf, size_t n, uint64_t offset) {
   }
   return static_cast<ssize_t>(got);
 }
+
+// How far back from a file's end LastLineEnd() looks for a line being
+// written in pieces (a Docker piece is 16 KiB; CRI pieces are as long).
+constexpr uint64_t kPieceWindow = uint64_t{1} << 20;
+
+// Bytes held in memory, as a source that may still grow: a framing reader
+// over it keeps its pieces pending at the end instead of flushing them.
+class MoreToCome final : public Source {
+ public:
+  explicit MoreToCome(std::string data) : data_(std::move(data)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    n = std::min(n, data_.size() - at_);
+    std::memcpy(buf, data_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+  const std::string& name() const override { return name_; }
+  Drained drained() const override { return Drained::kMore; }
+
+ private:
+  std::string data_;
+  size_t at_ = 0;
+  std::string name_ = "probe";
+};
 
 // glob(3) reports unreadable directories through a plain function pointer.
 thread_local std::vector<std::string>* glob_errors = nullptr;
@@ -178,7 +203,34 @@ Result<std::pair<uint64_t, uint64_t>> FollowedFile::LastLineEnd() const {
     }
     at += static_cast<uint64_t>(r);
   }
-  return std::make_pair(end, lines);
+  // A Docker or CRI line being written in pieces when the file is found:
+  // start at its first piece, so it is read whole. The framing reader
+  // knows: over the last lines, as a source with more to come, its
+  // checkpoint stays at the earliest piece still waiting for its last.
+  const uint64_t window_start = end > kPieceWindow ? end - kPieceWindow : 0;
+  std::string window(static_cast<size_t>(end - window_start), '\0');
+  ssize_t r = ReadAt(fd_, window.data(), window.size(), window_start);
+  if (r < 0) return Status::IoError(ErrnoMessage(name_, errno));
+  window.resize(static_cast<size_t>(r));
+  size_t begin = 0;
+  if (window_start > 0) {
+    begin = window.find('\n');
+    if (begin == std::string::npos) return std::make_pair(end, lines);
+    ++begin;  // The first whole line of the window.
+  }
+  LineReader::Options ro;
+  ro.first_offset = window_start + begin;
+  ro.first_line = lines + 1 - CountNewlines(std::string_view(window).substr(begin));
+  MoreToCome probe(window.substr(begin));
+  std::unique_ptr<ChunkReader> framing = NewFramingReader(&probe, ro);
+  uint64_t start = ro.first_offset, start_line = ro.first_line;
+  for (;;) {
+    Result<Chunk> c = framing->Next();
+    if (!c.ok() || c->data.empty()) break;
+    start = c->next_offset;
+    start_line = c->next_line;
+  }
+  return std::make_pair(start, start_line - 1);
 }
 
 // ---- Follower ---------------------------------------------------------------

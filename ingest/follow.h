@@ -126,7 +126,9 @@ class FollowedFile final : public Source {
 
   // The offset just after the last complete line of the file and the
   // number of lines before it, counted by reading the file once (for
-  // starting at the end with correct line numbers).
+  // starting at the end with correct line numbers). In a Docker or CRI log
+  // whose last line is being written in pieces, the start of its first
+  // piece instead (within the last MiB), so that the line is read whole.
   Result<std::pair<uint64_t, uint64_t>> LastLineEnd() const;
 
  private:

@@ -205,6 +205,41 @@ TEST_F(FollowTest, StartsAtTheEndWithLineNumbers) {
   EXPECT_EQ(Lines(0), (Strs{"partial done", "new"}));
 }
 
+TEST_F(FollowTest, StartsAtTheEndAtTheFirstPieceOfALineBeingWritten) {
+  // CRI: the stdout line is in pieces (P) with a stderr line between them;
+  // its last piece (F) is not written yet.
+  const std::string complete = "2026-12-07T10:00:00.000000000Z stdout F complete one\n";
+  Append("cri.log", complete);
+  Append("cri.log",
+         "2026-12-07T10:00:01.000000000Z stdout P first piece \n"
+         "2026-12-07T10:00:01.000000000Z stderr F other stream\n"
+         "2026-12-07T10:00:01.000000000Z stdout P second piece \n");
+  // Docker json-file: a "log" without its newline is a piece.
+  const std::string docker_complete =
+      R"({"log":"complete\n","stream":"stdout","time":"2026-12-07T10:00:00.000000000Z"})"
+      "\n";
+  Append("docker.log", docker_complete);
+  Append(
+      "docker.log",
+      R"({"log":"a long line, its first 16 KiB","stream":"stdout","time":"2026-12-07T10:00:01.000000000Z"})"
+      "\n");
+  Append("plain.log", "one\ntwo\n");
+  Follow({Path("cri.log"), Path("docker.log"), Path("plain.log")});
+  Follower::Changes c = follower_->Poll();
+  ASSERT_EQ(c.found.size(), 3u);
+  for (FollowedFile* f : c.found) {
+    Result<std::pair<uint64_t, uint64_t>> end = f->LastLineEnd();
+    ASSERT_OK(end);
+    if (f->path() == Path("cri.log")) {
+      EXPECT_EQ(*end, std::make_pair(uint64_t{complete.size()}, uint64_t{1}));
+    } else if (f->path() == Path("docker.log")) {
+      EXPECT_EQ(*end, std::make_pair(uint64_t{docker_complete.size()}, uint64_t{1}));
+    } else {
+      EXPECT_EQ(*end, std::make_pair(uint64_t{8}, uint64_t{2})) << "plain: the end";
+    }
+  }
+}
+
 TEST_F(FollowTest, RenameRotationFinishesTheOldFileThenFollowsTheNew) {
   Append("app.log", "1\n2\n");
   Follow({Path("app.log")});
