@@ -120,6 +120,7 @@ class TailRotationTest : public ::testing::Test {
     ASSERT_EQ(rc, kExitOk) << err_;
   }
   void Run() { Run(Options()); }
+  void LiveRenameRotations(bool poll);
 
   // How often each line number was stored; where (source:offset) in where.
   std::map<int, int> Stored(std::map<int, std::string>* where = nullptr) const {
@@ -415,10 +416,11 @@ TEST_F(TailRotationTest, StoreWriteFailingMidRunThenResumedStoresEachLineOnce) {
   ExpectExactlyOnce();
 }
 
-TEST_F(TailRotationTest, PollingFollowsLiveRenameRotationsExactlyOnce) {
-  // A writer rotates under a running tail: 20 lines, rename (replacing the
-  // previous rotated file), one more line into the renamed file, a new file.
+// A writer rotates under a running tail: 20 lines, rename (replacing the
+// previous rotated file), one more line into the renamed file, a new file.
+void TailRotationTest::LiveRenameRotations(bool poll) {
   TailOptions o = Options();
+  o.poll = poll;
   o.exit_when_idle_ms = 1000;
   std::ofstream(Log("app.log")) << "";
   std::thread writer([&] {
@@ -445,6 +447,14 @@ TEST_F(TailRotationTest, PollingFollowsLiveRenameRotationsExactlyOnce) {
   // rest is read by a resumed run; either way, each line once.
   Run();
   ExpectExactlyOnce();
+}
+
+TEST_F(TailRotationTest, PollingFollowsLiveRenameRotationsExactlyOnce) {
+  LiveRenameRotations(true);
+}
+
+TEST_F(TailRotationTest, InotifyFollowsLiveRenameRotationsExactlyOnce) {
+  LiveRenameRotations(false);
 }
 
 // ---- The model-based test ---------------------------------------------------

@@ -70,6 +70,25 @@ TEST_F(WatchTest, WakesOnNewFilesAndOnWrites) {
   EXPECT_TRUE(ev.appeared) << "a rotation moves a name in";
 }
 
+TEST_F(WatchTest, SaysWhenItsQueueOverflowed) {
+  // More events than the kernel queues (fs.inotify.max_queued_events),
+  // none drained: events were lost, and the follower must check everything.
+  int64_t limit = 16384;
+  std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> limit;
+  if (limit > 200000) GTEST_SKIP() << "max_queued_events is " << limit;
+  ASSERT_TRUE(watcher_->Watch(dir_).ok());
+  for (int64_t i = 0; i <= limit; ++i) {
+    std::ofstream(dir_ + "/f" + std::to_string(i));  // A create and a close each.
+  }
+  Watcher::Events ev = Next();
+  EXPECT_TRUE(ev.overflow);
+  EXPECT_TRUE(ev.any);
+  std::ofstream(dir_ + "/after") << "x\n";
+  ev = Next();
+  EXPECT_FALSE(ev.overflow) << "the queue works again once drained";
+  EXPECT_TRUE(ev.appeared);
+}
+
 TEST_F(WatchTest, SaysWhenADirectoryIsMissingOrGone) {
   Status st = watcher_->Watch(dir_ + "/missing");
   EXPECT_EQ(st.code(), Status::Code::kNotFound) << st.message();
