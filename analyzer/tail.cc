@@ -38,6 +38,7 @@
 #include "ingest/follow.h"
 #include "ingest/live_pipe.h"
 #include "ingest/watch.h"
+#include <malloc.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -587,6 +588,13 @@ void Tail::WriteStatus(bool force, bool stopped) {
 }
 
 int Tail::Run() {
+  // glibc raises its mmap threshold each time a large block it mapped is
+  // freed (a stream's 4 MiB reader buffer), after which such blocks come
+  // from the heap, where they reuse pages other buffers touched: with a
+  // thousand followed files that made the heap a gigabyte. A fixed
+  // threshold (glibc's default) keeps every large buffer mapped on its own:
+  // untouched pages cost nothing and freed ones go back to the system.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   if (!LoadRulesOrReport({options_.builtin_rules, options_.default_rules, options_.rule_files},
                          err_, &loaded_)) {
     return kExitUsage;

@@ -188,20 +188,33 @@ Result<bool> FollowedFile::Matches(const FileIdentity& stored) const {
 
 Result<std::pair<uint64_t, uint64_t>> FollowedFile::LastLineEnd() const {
   if (fd_ < 0) return Status::IoError(name_ + ": not open");
-  std::vector<char> buf(size_t{1} << 20);
+  // Not zeroed, and below malloc's mmap threshold: of the thousands of
+  // files a tail may start on, none keeps a touched megabyte in the heap.
+  constexpr size_t kBlock = size_t{64} << 10;
+  std::unique_ptr<char[]> buf(new char[kBlock]);
   uint64_t at = 0, lines = 0, end = 0;
+  Framing framing = Framing::kPlain;
   while (at < size_) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - at));
-    ssize_t r = ReadAt(fd_, buf.data(), want, at);
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, size_ - at));
+    ssize_t r = ReadAt(fd_, buf.get(), want, at);
     if (r < 0) return Status::IoError(ErrnoMessage(name_, errno));
     if (r == 0) break;
-    const std::string_view block(buf.data(), static_cast<size_t>(r));
+    const std::string_view block(buf.get(), static_cast<size_t>(r));
+    if (at == 0) {
+      const size_t first = block.find_first_not_of(" \t\r\n");
+      if (first != std::string_view::npos) {
+        framing = DetectFraming(block.substr(first, block.find('\n', first) - first));
+      }
+    }
     const uint64_t k = CountNewlines(block);
     if (k > 0) {
       lines += k;
       end = at + block.rfind('\n') + 1;
     }
     at += static_cast<uint64_t>(r);
+  }
+  if (framing != Framing::kDockerJson && framing != Framing::kCri) {
+    return std::make_pair(end, lines);
   }
   // A Docker or CRI line being written in pieces when the file is found:
   // start at its first piece, so it is read whole. The framing reader
@@ -219,13 +232,14 @@ Result<std::pair<uint64_t, uint64_t>> FollowedFile::LastLineEnd() const {
     ++begin;  // The first whole line of the window.
   }
   LineReader::Options ro;
+  ro.chunk_size = window.size() + 1;
   ro.first_offset = window_start + begin;
   ro.first_line = lines + 1 - CountNewlines(std::string_view(window).substr(begin));
   MoreToCome probe(window.substr(begin));
-  std::unique_ptr<ChunkReader> framing = NewFramingReader(&probe, ro);
+  std::unique_ptr<ChunkReader> reader = NewFramingReader(&probe, ro);
   uint64_t start = ro.first_offset, start_line = ro.first_line;
   for (;;) {
-    Result<Chunk> c = framing->Next();
+    Result<Chunk> c = reader->Next();
     if (!c.ok() || c->data.empty()) break;
     start = c->next_offset;
     start_line = c->next_line;
