@@ -59,7 +59,9 @@ void OnSignal(int) { g_stop = 1; }
 void OnHangup(int) { g_reload = 1; }
 
 // Installs the handlers for the lifetime of the object, then restores the
-// previous ones.
+// previous ones. The signals stay blocked except inside Sleep(), so one
+// that arrives between checking the flags and going to sleep is not missed
+// (it interrupts the sleep at once instead).
 class SignalScope {
  public:
   SignalScope() {
@@ -73,8 +75,19 @@ class SignalScope {
     sigaction(SIGTERM, &sa, &old_term_);
     sa.sa_handler = OnHangup;
     sigaction(SIGHUP, &sa, &old_hup_);
+    sigset_t ours;
+    sigemptyset(&ours);
+    sigaddset(&ours, SIGINT);
+    sigaddset(&ours, SIGTERM);
+    sigaddset(&ours, SIGHUP);
+    sigprocmask(SIG_BLOCK, &ours, &old_mask_);
+    awake_mask_ = old_mask_;
+    sigdelset(&awake_mask_, SIGINT);
+    sigdelset(&awake_mask_, SIGTERM);
+    sigdelset(&awake_mask_, SIGHUP);
   }
   ~SignalScope() {
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
     sigaction(SIGHUP, &old_hup_, nullptr);
@@ -82,10 +95,21 @@ class SignalScope {
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
 
+  // Waits up to timeout_ms for one of fds to be readable, or for one of our
+  // signals (delivered only now).
+  void Sleep(struct pollfd* fds, nfds_t n, int64_t timeout_ms) const {
+    struct timespec ts {};
+    ts.tv_sec = static_cast<time_t>(timeout_ms / 1000);
+    ts.tv_nsec = static_cast<decltype(ts.tv_nsec)>(timeout_ms % 1000) * 1000000;
+    ::ppoll(fds, n, &ts, &awake_mask_);
+  }
+
  private:
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
   struct sigaction old_hup_ {};
+  sigset_t old_mask_{};
+  sigset_t awake_mask_{};
 };
 
 // "2026-12-07T10:02:03Z" for a wall-clock time.
@@ -140,7 +164,7 @@ class Tail {
   void SyncWatches();
   // Waits up to timeout_ms for a change (a watched directory, standard
   // input) or a signal.
-  void Wait(int64_t timeout_ms);
+  void Wait(const SignalScope& signals, int64_t timeout_ms);
   // last_path: where the file was last seen, kept for a file found at no
   // followed path (adopted after a rotation while etiolog was stopped).
   bool Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line,
@@ -341,14 +365,14 @@ void Tail::SyncWatches() {
   }
 }
 
-void Tail::Wait(int64_t timeout_ms) {
+void Tail::Wait(const SignalScope& signals, int64_t timeout_ms) {
   struct pollfd fds[2] = {};
   nfds_t n = 0;
   if (watcher_ != nullptr) fds[n++] = {watcher_->fd(), POLLIN, 0};
   // A pipe that ended stays readable: wait on it only while it is open.
   if (StdinOpen()) fds[n++] = {stdin_->fd(), POLLIN, 0};
   if (g_stop != 0) return;
-  ::poll(fds, n, static_cast<int>(std::max<int64_t>(timeout_ms, 0)));
+  signals.Sleep(fds, n, std::max<int64_t>(timeout_ms, 0));
   if (watcher_ == nullptr) return;
   const ingest::Watcher::Events ev = watcher_->Drain();
   if (ev.overflow) err_ << "etiolog: inotify's queue overflowed; checking every file\n";
@@ -783,7 +807,7 @@ int Tail::Run() {
         timeout = std::min(timeout, last_activity + options_.exit_when_idle_ms - now2);
       }
     }
-    Wait(timeout);
+    Wait(signals, timeout);
   }
   // Checkpoints are already in the store (each batch committed with its
   // events); record the facts of the sources still open.
