@@ -160,8 +160,9 @@ class Tail {
   // Whether standard input is followed and not read to its end (or failed).
   bool StdinOpen() const { return stdin_stream_ != nullptr && !stdin_stream_->ended(); }
   // Watches the directories the follower cares about now; on a failure,
-  // says why and polls from then on.
-  void SyncWatches();
+  // says why and polls from then on. Returns whether it watches a
+  // directory it did not watch before.
+  bool SyncWatches();
   // Waits up to timeout_ms for a change (a watched directory, standard
   // input) or a signal.
   void Wait(const SignalScope& signals, int64_t timeout_ms);
@@ -216,6 +217,7 @@ class Tail {
   Status failure_;                              // The store failed.
   int delivery_ = kExitOk;
   bool stdin_failed_ = false;  // Reading standard input failed.
+  bool resync_ = false;        // Names appeared: watch new directories.
   // Rules and pipelines replaced by a reload that standard input's stream
   // still reads with (a pipe cannot be read again from a checkpoint).
   std::vector<std::pair<LoadedRules, std::unique_ptr<Pipeline>>> retired_;
@@ -352,17 +354,20 @@ bool Tail::PumpStdin() {
   return failure_.ok();
 }
 
-void Tail::SyncWatches() {
-  if (watcher_ == nullptr) return;
+bool Tail::SyncWatches() {
+  if (watcher_ == nullptr) return false;
+  bool added = false;
   for (const std::string& dir : follower_->Directories()) {
     if (watcher_->watches(dir)) continue;
     Status st = watcher_->Watch(dir);
+    added = added || st.ok();
     if (st.ok() || st.code() == Status::Code::kNotFound) continue;
     err_ << "etiolog: " << st.message() << "; polling every " << options_.poll_interval_ms
          << " ms instead of inotify\n";
     watcher_.reset();
-    return;
+    return false;
   }
+  return added;
 }
 
 void Tail::Wait(const SignalScope& signals, int64_t timeout_ms) {
@@ -376,7 +381,10 @@ void Tail::Wait(const SignalScope& signals, int64_t timeout_ms) {
   if (watcher_ == nullptr) return;
   const ingest::Watcher::Events ev = watcher_->Drain();
   if (ev.overflow) err_ << "etiolog: inotify's queue overflowed; checking every file\n";
-  if (ev.appeared || ev.overflow || ev.lost) follower_->Rescan();
+  if (ev.appeared || ev.overflow || ev.lost) {
+    follower_->Rescan();
+    resync_ = true;  // A new directory may need a watch.
+  }
 }
 
 void Tail::Report(const IngestStats& stats) {
@@ -718,8 +726,13 @@ int Tail::Run() {
         }
       }
       SyncWatches();
-    } else if (!c.found.empty() || !c.ended.empty()) {
-      SyncWatches();
+    } else if (!c.found.empty() || !c.ended.empty() || std::exchange(resync_, false)) {
+      // A directory watched only now may have gained a file before its
+      // watch: look again at once.
+      if (SyncWatches()) {
+        follower_->Rescan();
+        repoll = true;
+      }
     }
     if (startup) {
       // Scripts may wait for this line before writing.
