@@ -16,6 +16,7 @@
 // the chunk (LookAround, memoised per chunk as one growing interval, so the
 // extra walking is at most one pass over the chunk). EndChunk collects the
 // times it carries unresolved and resolves them after its walk, which may
+// have learned from lines before them.
 
 #include <algorithm>
 #include <string>
@@ -29,7 +30,6 @@ using internal::Completion;
 using internal::IsPartial;
 using internal::kSecondUs;
 using internal::LearnClock;
-using internal::Peel;
 using internal::Peeled;
 using internal::ResolveWall;
 using internal::WallKind;

@@ -67,8 +67,7 @@ ParsedTime LeadingIsoTime(std::string_view s);
 // p.body's leading ISO time (length 0 if none).
 ParsedTime BodyIso(const Peeled& p);
 
-// Record starts.
-
+// What a line's body is to record framing.
 enum class LineKind {
   kHeader,        // A header of a known format: starts a record.
   kStart,         // No header, but a shape that starts a record.
