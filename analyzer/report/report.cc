@@ -8,7 +8,7 @@
 // rest; ADF text nodes are literal by definition). Markdown and ADF share
 // the reading of a remediation into steps (ParseFix).
 
-#include "analyzer/report.h"
+#include "analyzer/report/report.h"
 
 #include <algorithm>
 #include <cctype>
