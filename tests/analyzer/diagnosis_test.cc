@@ -17,7 +17,6 @@
 
 #include <gtest/gtest.h>
 
-#include "analyzer/cli/commands.h"
 #include "analyzer/diagnosis/diagnoser.h"
 #include "analyzer/pipeline/pipeline.h"
 #include "ingest/input_set.h"
