@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "ingest/framing.h"
 #include "ingest/input.h"
@@ -607,8 +608,20 @@ std::vector<std::string> Follower::Directories() const {
   for (const InputSpec& p : options_.patterns) {
     if (!HasGlobChars(p.path)) {
       struct stat st;
-      const bool is_dir = ::stat(p.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-      dirs.insert(is_dir ? p.path : DirName(p.path));
+      if (::stat(p.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        dirs.insert(DirName(p.path));
+        continue;
+      }
+      // A directory stands for every file below it: watch its whole tree,
+      // so a file in a directory made later (Airflow's task logs,
+      // dag_id=.../run_id=.../task_id=...) is seen when it appears.
+      dirs.insert(p.path);
+      std::error_code ec;
+      for (auto it = std::filesystem::recursive_directory_iterator(
+               p.path, std::filesystem::directory_options::skip_permission_denied, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.insert(it->path().string());
+      }
       continue;
     }
     // The fixed directory before the first glob character, then every

@@ -231,10 +231,11 @@ class Follower {
   bool waiting() const;
 
   // The directories whose changes matter: those of the followed files (as
-  // named, and where symlinks lead), the directories the patterns name,
-  // and for glob patterns the existing directories their directory parts
-  // match ('/var/log/pods/*/*/*.log': /var/log/pods, every pod directory,
-  // every container directory). Sorted, without duplicates.
+  // named, and where symlinks lead), the directories the patterns name and
+  // every directory below them, and for glob patterns the existing
+  // directories their directory parts match ('/var/log/pods/*/*/*.log':
+  // /var/log/pods, every pod directory, every container directory).
+  // Sorted, without duplicates.
   std::vector<std::string> Directories() const;
 
   // Files currently followed (ended ones until released).

@@ -61,7 +61,9 @@ void OnSignal(int) { g_stop = 1; }
 void OnHangup(int) { g_reload = 1; }
 
 // Installs the handlers for the lifetime of the object, then restores the
-// previous ones.
+// previous ones. The signals stay blocked except inside Sleep(), so one
+// that arrives between checking the flags and going to sleep is not missed
+// (it interrupts the sleep at once instead).
 class SignalScope {
  public:
   SignalScope() {
@@ -75,8 +77,19 @@ class SignalScope {
     sigaction(SIGTERM, &sa, &old_term_);
     sa.sa_handler = OnHangup;
     sigaction(SIGHUP, &sa, &old_hup_);
+    sigset_t ours;
+    sigemptyset(&ours);
+    sigaddset(&ours, SIGINT);
+    sigaddset(&ours, SIGTERM);
+    sigaddset(&ours, SIGHUP);
+    sigprocmask(SIG_BLOCK, &ours, &old_mask_);
+    awake_mask_ = old_mask_;
+    sigdelset(&awake_mask_, SIGINT);
+    sigdelset(&awake_mask_, SIGTERM);
+    sigdelset(&awake_mask_, SIGHUP);
   }
   ~SignalScope() {
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
     sigaction(SIGHUP, &old_hup_, nullptr);
@@ -84,10 +97,21 @@ class SignalScope {
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
 
+  // Waits up to timeout_ms for one of fds to be readable, or for one of our
+  // signals (delivered only now).
+  void Sleep(struct pollfd* fds, nfds_t n, int64_t timeout_ms) const {
+    struct timespec ts {};
+    ts.tv_sec = static_cast<time_t>(timeout_ms / 1000);
+    ts.tv_nsec = static_cast<decltype(ts.tv_nsec)>(timeout_ms % 1000) * 1000000;
+    ::ppoll(fds, n, &ts, &awake_mask_);
+  }
+
  private:
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
   struct sigaction old_hup_ {};
+  sigset_t old_mask_{};
+  sigset_t awake_mask_{};
 };
 
 // "2026-12-07T10:02:03Z" for a wall-clock time.
@@ -138,11 +162,12 @@ class Tail {
   // Whether standard input is followed and not read to its end (or failed).
   bool StdinOpen() const { return stdin_stream_ != nullptr && !stdin_stream_->ended(); }
   // Watches the directories the follower cares about now; on a failure,
-  // says why and polls from then on.
-  void SyncWatches();
+  // says why and polls from then on. Returns whether it watches a
+  // directory it did not watch before.
+  bool SyncWatches();
   // Waits up to timeout_ms for a change (a watched directory, standard
   // input) or a signal.
-  void Wait(int64_t timeout_ms);
+  void Wait(const SignalScope& signals, int64_t timeout_ms);
   // last_path: where the file was last seen, kept for a file found at no
   // followed path (adopted after a rotation while etiolog was stopped).
   bool Start(ingest::FollowedFile* f, const std::string& name, uint64_t offset, uint64_t line,
@@ -196,6 +221,7 @@ class Tail {
   Status failure_;                              // The store failed.
   bool delivery_failed_ = false;                // A finding was not delivered to a sink.
   bool stdin_failed_ = false;                   // Reading standard input failed.
+  bool resync_ = false;                         // Names appeared: watch new directories.
   // Rules and pipelines replaced by a reload that standard input's stream
   // still reads with (a pipe cannot be read again from a checkpoint).
   std::vector<std::pair<LoadedRules, std::unique_ptr<Pipeline>>> retired_;
@@ -332,31 +358,37 @@ bool Tail::PumpStdin() {
   return failure_.ok();
 }
 
-void Tail::SyncWatches() {
-  if (watcher_ == nullptr) return;
+bool Tail::SyncWatches() {
+  if (watcher_ == nullptr) return false;
+  bool added = false;
   for (const std::string& dir : follower_->Directories()) {
     if (watcher_->watches(dir)) continue;
     Status st = watcher_->Watch(dir);
+    added = added || st.ok();
     if (st.ok() || st.code() == Status::Code::kNotFound) continue;
     err_ << "etiolog: " << st.message() << "; polling every " << options_.poll_interval_ms
          << " ms instead of inotify\n";
     watcher_.reset();
-    return;
+    return false;
   }
+  return added;
 }
 
-void Tail::Wait(int64_t timeout_ms) {
+void Tail::Wait(const SignalScope& signals, int64_t timeout_ms) {
   struct pollfd fds[2] = {};
   nfds_t n = 0;
   if (watcher_ != nullptr) fds[n++] = {watcher_->fd(), POLLIN, 0};
   // A pipe that ended stays readable: wait on it only while it is open.
   if (StdinOpen()) fds[n++] = {stdin_->fd(), POLLIN, 0};
   if (g_stop != 0) return;
-  ::poll(fds, n, static_cast<int>(std::max<int64_t>(timeout_ms, 0)));
+  signals.Sleep(fds, n, std::max<int64_t>(timeout_ms, 0));
   if (watcher_ == nullptr) return;
   const ingest::Watcher::Events ev = watcher_->Drain();
   if (ev.overflow) err_ << "etiolog: inotify's queue overflowed; checking every file\n";
-  if (ev.appeared || ev.overflow || ev.lost) follower_->Rescan();
+  if (ev.appeared || ev.overflow || ev.lost) {
+    follower_->Rescan();
+    resync_ = true;  // A new directory may need a watch.
+  }
 }
 
 void Tail::Report(const IngestStats& stats) {
@@ -698,8 +730,13 @@ TailEnd Tail::Run() {
         }
       }
       SyncWatches();
-    } else if (!c.found.empty() || !c.ended.empty()) {
-      SyncWatches();
+    } else if (!c.found.empty() || !c.ended.empty() || std::exchange(resync_, false)) {
+      // A directory watched only now may have gained a file before its
+      // watch: look again at once.
+      if (SyncWatches()) {
+        follower_->Rescan();
+        repoll = true;
+      }
     }
     if (startup) {
       // Scripts may wait for this line before writing.
@@ -787,7 +824,7 @@ TailEnd Tail::Run() {
         timeout = std::min(timeout, last_activity + options_.exit_when_idle_ms - now2);
       }
     }
-    Wait(timeout);
+    Wait(signals, timeout);
   }
   // Checkpoints are already in the store (each batch committed with its
   // events); record the facts of the sources still open.

@@ -144,7 +144,7 @@ grep -q "not a status file" "$scratch/status.err" || fail "$(cat "$scratch/statu
 
 # The systemd unit: its ExecStart, with paths moved into the scratch
 # directory, is a valid command line.
-unit=packaging/systemd/etiolog-tail.service.in
+unit=packaging/systemd/etiolog-tail.service
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [[ -n "$exec_start" ]] || fail "$unit has no ExecStart"
 read -r -a argv <<<"$exec_start"

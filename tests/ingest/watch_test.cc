@@ -137,6 +137,23 @@ TEST_F(WatchTest, TheFollowerNamesTheDirectoriesToWatch) {
   EXPECT_EQ(f.Directories(), want);
 }
 
+TEST_F(WatchTest, AFollowedDirectoryIsWatchedWithEveryDirectoryBelowIt) {
+  // Airflow's task logs: a directory per DAG, run and task, made as tasks
+  // run; a file appears in a directory that did not exist at start.
+  const std::string logs = dir_ + "/logs";
+  fs::create_directories(logs + "/dag_id=etl/run_id=r1/task_id=load");
+  Follower::Options o;
+  o.patterns = {{logs, {}}};
+  Follower f(o);
+  (void)f.Poll();
+  std::vector<std::string> want = {logs, logs + "/dag_id=etl", logs + "/dag_id=etl/run_id=r1",
+                                   logs + "/dag_id=etl/run_id=r1/task_id=load"};
+  EXPECT_EQ(f.Directories(), want);
+  fs::create_directories(logs + "/dag_id=etl/run_id=r2");
+  want.push_back(logs + "/dag_id=etl/run_id=r2");
+  EXPECT_EQ(f.Directories(), want) << "a directory made later is named too";
+}
+
 TEST_F(WatchTest, TheFollowerWaitsForTimeOnlyWhileAFileNeedsIt) {
   int64_t now = 0;
   Follower::Options o;
