@@ -14,9 +14,10 @@
 
 #include <gtest/gtest.h>
 
-#include "analyzer/cause_examples.h"
-#include "analyzer/cause_lint.h"
-#include "analyzer/commands.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/diagnosis/cause_examples.h"
+#include "analyzer/diagnosis/cause_lint.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"
 #include "tests/test_util.h"

@@ -18,10 +18,11 @@
 
 #include <gtest/gtest.h>
 
-#include "analyzer/cause_lint.h"
-#include "analyzer/commands.h"
-#include "analyzer/diagnoser.h"
-#include "analyzer/pipeline.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/diagnosis/cause_lint.h"
+#include "analyzer/diagnosis/diagnoser.h"
+#include "analyzer/pipeline/pipeline.h"
 #include "ingest/input_set.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"

@@ -17,9 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include "analyzer/commands.h"
-#include "analyzer/diagnoser.h"
-#include "analyzer/pipeline.h"
+#include "analyzer/diagnosis/diagnoser.h"
+#include "analyzer/pipeline/pipeline.h"
 #include "ingest/input_set.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"

@@ -3,7 +3,7 @@
 // The parallel pipeline: results do not depend on the number of threads or
 // their timing; bad inputs are reported and the rest is still ingested.
 
-#include "analyzer/pipeline.h"
+#include "analyzer/pipeline/pipeline.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -13,10 +13,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "analyzer/commands.h"
-#include "analyzer/dir_sink.h"
-#include "analyzer/http_sink.h"
-#include "analyzer/report.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/report/report.h"
+#include "analyzer/sinks/dir_sink.h"
+#include "analyzer/sinks/http_sink.h"
 #include "db/store.h"
 #include "tests/test_util.h"
 #include <fcntl.h>

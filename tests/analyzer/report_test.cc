@@ -6,7 +6,7 @@
 // format shows a secret even when the finding carries one, that titles are
 // short and stable, and that the same findings give the same bytes.
 
-#include "analyzer/report.h"
+#include "analyzer/report/report.h"
 
 #include <set>
 

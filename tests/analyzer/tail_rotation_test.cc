@@ -27,8 +27,9 @@
 
 #include <gtest/gtest.h>
 
-#include "analyzer/commands.h"
-#include "analyzer/tail.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/tail/tail.h"
 #include "db/store.h"
 #include "tests/db/db_test_util.h"
 #include "tests/test_util.h"
@@ -114,7 +115,7 @@ class TailRotationTest : public ::testing::Test {
   // One bounded run; its stderr is kept in err_ (and all runs' in log_).
   void Run(const TailOptions& o) {
     std::ostringstream out, err;
-    const int rc = RunTail(o, out, err);
+    const int rc = TailExitCode(RunTail(o, out, err));
     err_ = err.str();
     log_ += err_;
     ASSERT_EQ(rc, kExitOk) << err_;
@@ -375,7 +376,7 @@ TEST_F(TailRotationTest, KilledMidRunThenResumedStoresEachLineOnce) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       std::ostringstream out, err;
-      ::_exit(RunTail(Options(), out, err));
+      ::_exit(TailExitCode(RunTail(Options(), out, err)));
     }
     int64_t events = 0;
     for (int i = 0; i < 3000; ++i) {
@@ -403,7 +404,7 @@ TEST_F(TailRotationTest, StoreWriteFailingMidRunThenResumedStoresEachLineOnce) {
     limit.rlim_cur = limit.rlim_max = 512 * 1024;
     ::setrlimit(RLIMIT_FSIZE, &limit);
     std::ostringstream out, err;
-    ::_exit(RunTail(Options(), out, err));
+    ::_exit(TailExitCode(RunTail(Options(), out, err)));
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);

@@ -5,7 +5,7 @@
 // analyze's, a resumed run must not read a line twice, and a growing
 // stream must match the source it follows. Timing is never asserted.
 
-#include "analyzer/tail.h"
+#include "analyzer/tail/tail.h"
 
 #include <atomic>
 #include <chrono>
@@ -18,8 +18,9 @@
 
 #include <gtest/gtest.h>
 
-#include "analyzer/commands.h"
-#include "analyzer/pipeline.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/pipeline/pipeline.h"
 #include "db/store.h"
 #include "ingest/source.h"
 #include "rules/pack.h"
@@ -75,7 +76,7 @@ class TailTest : public ::testing::Test {
   int Tail(const TailOptions& o) {
     out_.str("");
     err_.str("");
-    return RunTail(o, out_, err_);
+    return TailExitCode(RunTail(o, out_, err_));
   }
 
   // The findings analyze reports for paths (Summary()).

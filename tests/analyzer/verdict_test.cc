@@ -15,10 +15,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "analyzer/commands.h"
-#include "analyzer/diagnoser.h"
-#include "analyzer/pipeline.h"
-#include "analyzer/report.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/diagnosis/diagnoser.h"
+#include "analyzer/pipeline/pipeline.h"
+#include "analyzer/report/report.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"
 #include "tests/test_util.h"

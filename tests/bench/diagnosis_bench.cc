@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/diagnoser.h"
+#include "analyzer/diagnosis/diagnoser.h"
 #include "db/store.h"
 #include "rules/pack.h"
 

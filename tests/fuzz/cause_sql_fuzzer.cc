@@ -26,8 +26,8 @@
 
 #include <sqlite3.h>
 
-#include "analyzer/cause_lint.h"
-#include "analyzer/diagnoser.h"
+#include "analyzer/diagnosis/cause_lint.h"
+#include "analyzer/diagnosis/diagnoser.h"
 #include "db/store.h"
 #include <unistd.h>
 

@@ -5,7 +5,7 @@
 // the curl code and the HTTP status alone (Retryable), so the policy is
 // the same whatever the endpoint.
 
-#include "analyzer/http_sink.h"
+#include "analyzer/sinks/http_sink.h"
 
 #include <algorithm>
 #include <cctype>

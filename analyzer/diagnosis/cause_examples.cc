@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "analyzer/cause_examples.h"
+#include "analyzer/diagnosis/cause_examples.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 
-#include "analyzer/commands.h"
-#include "analyzer/pipeline.h"
+#include "analyzer/pipeline/pipeline.h"
 #include "db/store.h"
 #include "ingest/source.h"
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "analyzer/commands.h"
+#include "analyzer/cli/commands.h"
 
 #include <chrono>
 #include <cstdio>
 
-#include "analyzer/diagnoser.h"
-#include "analyzer/report.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/diagnosis/diagnoser.h"
+#include "analyzer/report/report.h"
+#include "analyzer/sinks/output.h"
 #include "db/store.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"
@@ -52,13 +54,6 @@ class StageClock {
 };
 
 }  // namespace
-
-Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
-                              const DiagnoseOptions& options) {
-  ETIOLOG_RETURN_IF_ERROR(store->BuildTimeline());
-  Diagnoser diagnoser(std::move(causes), options);
-  return diagnoser.Run(*store);
-}
 
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err) {
   StageClock clock;
@@ -122,7 +117,7 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
     shown.cause_errors.clear();
   }
   const double diagnosis_s = clock.Lap();
-  const int emitted = EmitVerdict(*verdict, shown, output, out, err);
+  const bool delivered = EmitVerdict(*verdict, shown, output, out, err);
   if (options.timings) {
     char line[200];
     std::snprintf(line, sizeof line,
@@ -131,13 +126,41 @@ int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& e
                   ingest_s, timeline_s, diagnosis_s, clock.Lap(), load_s);
     err << line;
   }
-  if (emitted != kExitOk) return kExitDelivery;
+  if (!delivered) return kExitDelivery;
   // Unread inputs and skipped causes alike: what was reported is true but
   // not the whole story.
   if (!run.stats.errors.empty() || !run.cause_errors.empty()) return kExitPartial;
   // Risks alone do not fail a run: nothing is wrong yet.
   if (options.fail_on_finding && !verdict->findings.empty()) return kExitFinding;
   return kExitOk;
+}
+
+int TailExitCode(TailEnd end) {
+  switch (end) {
+    case TailEnd::kStopped:
+      return kExitOk;
+    case TailEnd::kBadPacks:
+      return kExitUsage;
+    case TailEnd::kInputFailed:
+      return kExitPartial;
+    case TailEnd::kFailed:
+      return kExitFatal;
+    case TailEnd::kNotDelivered:
+      return kExitDelivery;
+  }
+  return kExitFatal;
+}
+
+int StatusExitCode(TailHealth health) {
+  switch (health) {
+    case TailHealth::kHealthy:
+      return kExitOk;
+    case TailHealth::kUnhealthy:
+      return kExitFinding;
+    case TailHealth::kUnreadable:
+      return kExitFatal;
+  }
+  return kExitFatal;
 }
 
 }  // namespace etiolog::analyzer

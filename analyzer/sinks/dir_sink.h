@@ -19,14 +19,14 @@
 // Thread safety: WriteTicketDir may run concurrently on distinct
 // directories; on one directory a second caller gets an error.
 
-#ifndef ETIOLOG_ANALYZER_DIR_SINK_H_
-#define ETIOLOG_ANALYZER_DIR_SINK_H_
+#ifndef ETIOLOG_ANALYZER_SINKS_DIR_SINK_H_
+#define ETIOLOG_ANALYZER_SINKS_DIR_SINK_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "analyzer/report.h"
+#include "analyzer/report/report.h"
 #include "ingest/status.h"
 
 namespace etiolog::analyzer {
@@ -77,4 +77,4 @@ Result<DirSinkResult> WriteTicketDir(const std::string& dir, const std::vector<T
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_DIR_SINK_H_
+#endif  // ETIOLOG_ANALYZER_SINKS_DIR_SINK_H_

@@ -17,7 +17,7 @@
 // the same steps but never compete: they are suppressed only by findings
 // of the causes they name.
 
-#include "analyzer/diagnoser.h"
+#include "analyzer/diagnosis/diagnoser.h"
 
 #include <algorithm>
 #include <cctype>
@@ -596,6 +596,13 @@ Result<Verdict> LoadVerdict(const db::Store& store, std::string* run) {
     (r.risk ? verdict.risks : verdict.findings).push_back(std::move(f));
   }
   return verdict;
+}
+
+Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
+                              const DiagnoseOptions& options) {
+  ETIOLOG_RETURN_IF_ERROR(store->BuildTimeline());
+  Diagnoser diagnoser(std::move(causes), options);
+  return diagnoser.Run(*store);
 }
 
 }  // namespace etiolog::analyzer

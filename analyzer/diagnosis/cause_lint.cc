@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "analyzer/cause_lint.h"
+#include "analyzer/diagnosis/cause_lint.h"
 
 #include <algorithm>
 #include <cctype>

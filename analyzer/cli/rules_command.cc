@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// `etiolog rules test|lint|list`, and LoadRuleSet, which every command that
-// matches lines uses to load and compile its packs.
+// `etiolog rules test|lint|list`.
 //
 // `rules test PACK` and `rules lint PACK` look at PACK's rules and causes
 // only. Its rules are tested alone (with the built-in vocabulary), as a
@@ -15,37 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/cause_examples.h"
-#include "analyzer/cause_lint.h"
-#include "analyzer/commands.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/diagnosis/cause_examples.h"
+#include "analyzer/diagnosis/cause_lint.h"
 #include "rules/lint.h"
 #include "rules/self_test.h"
 
 namespace etiolog::analyzer {
-
-Result<LoadedRules> LoadRuleSet(const rules::LoadOptions& options) {
-  Result<rules::PackSet> packs = rules::LoadPacks(options);
-  if (!packs.ok()) return packs.status();
-  LoadedRules loaded;
-  loaded.packs = std::move(packs).value();
-  Result<std::unique_ptr<rules::Matcher>> m =
-      rules::Matcher::Create(std::move(loaded.packs.rules), loaded.packs.redactions);
-  if (!m.ok()) return m.status();
-  loaded.matcher = std::move(m).value();
-  loaded.packs.rules.clear();
-  return loaded;
-}
-
-bool LoadRulesOrReport(const rules::LoadOptions& options, std::ostream& err, LoadedRules* out) {
-  Result<LoadedRules> loaded = LoadRuleSet(options);
-  if (!loaded.ok()) {
-    err << "etiolog: " << loaded.status().message() << "\n";
-    return false;
-  }
-  for (const std::string& w : loaded->packs.warnings) err << "etiolog: warning: " << w << "\n";
-  *out = std::move(loaded).value();
-  return true;
-}
 
 namespace {
 

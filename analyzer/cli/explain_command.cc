@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/commands.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
 #include "rules/lint.h"
 
 namespace etiolog::analyzer {

@@ -13,7 +13,7 @@
 // its per-poll budget. A signal sets a flag and interrupts the sleep; the
 // loop then reads what is left, diagnoses if needed and returns.
 
-#include "analyzer/tail.h"
+#include "analyzer/tail/tail.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -31,9 +31,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analyzer/diagnoser.h"
-#include "analyzer/pipeline.h"
-#include "analyzer/report.h"
+#include "analyzer/diagnosis/diagnoser.h"
+#include "analyzer/pipeline/pipeline.h"
+#include "analyzer/pipeline/rule_set.h"
+#include "analyzer/report/report.h"
+#include "analyzer/sinks/output.h"
 #include "db/store.h"
 #include "ingest/follow.h"
 #include "ingest/live_pipe.h"
@@ -143,7 +145,7 @@ class Tail {
   Tail(const TailOptions& options, std::ostream& out, std::ostream& err)
       : options_(options), out_(out), err_(err) {}
 
-  int Run();
+  TailEnd Run();
 
  private:
   // A generation being read into the store.
@@ -189,11 +191,13 @@ class Tail {
   // Writes the status file (--status-file), at most once a second unless
   // forced; a failure is said once and does not stop the run.
   void WriteStatus(bool force, bool stopped);
-  int Emit(const std::vector<Finding>& all, const std::vector<Finding>& changed,
-           const std::vector<std::string>& how);
-  int Fail(const Status& st) {
+  // Returns false if rendering failed; a ticket not delivered sets
+  // delivery_failed_ and is not a failure of the run.
+  bool Emit(const std::vector<Finding>& all, const std::vector<Finding>& changed,
+            const std::vector<std::string>& how);
+  TailEnd Fail(const Status& st) {
     err_ << "etiolog: " << st.message() << "\n";
-    return kExitFatal;
+    return TailEnd::kFailed;
   }
 
   const TailOptions& options_;
@@ -215,9 +219,9 @@ class Tail {
   uint64_t events_ = 0;                         // Events read in this session.
   uint64_t attached_ = 0;                       // Generations read in this session.
   Status failure_;                              // The store failed.
-  int delivery_ = kExitOk;
-  bool stdin_failed_ = false;  // Reading standard input failed.
-  bool resync_ = false;        // Names appeared: watch new directories.
+  bool delivery_failed_ = false;                // A finding was not delivered to a sink.
+  bool stdin_failed_ = false;                   // Reading standard input failed.
+  bool resync_ = false;                         // Names appeared: watch new directories.
   // Rules and pipelines replaced by a reload that standard input's stream
   // still reads with (a pipe cannot be read again from a checkpoint).
   std::vector<std::pair<LoadedRules, std::unique_ptr<Pipeline>>> retired_;
@@ -436,23 +440,25 @@ bool Tail::End(ingest::FollowedFile* f) {
   return ok;
 }
 
-int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& changed,
-               const std::vector<std::string>& how) {
+bool Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& changed,
+                const std::vector<std::string>& how) {
   OutputOptions output = options_.output;
   output.report.redactor = loaded_.matcher.get();
   if (!output.to_dir.empty() || !output.post.url.empty()) {
     // A ticket directory holds every current finding (unchanged files are
     // not rewritten); an endpoint is sent the new and changed ones.
-    const int rc = EmitFindings(output.to_dir.empty() ? changed : all, run_, output, out_, err_);
+    if (!EmitFindings(output.to_dir.empty() ? changed : all, run_, output, out_, err_)) {
+      delivery_failed_ = true;
+    }
     out_.flush();
-    return rc;
+    return true;
   }
   if (options_.jsonl) {
     output.report.format = ReportFormat::kJson;
     Json doc = Json::parse(RenderReport(changed, run_, output.report), nullptr, false);
     if (doc.is_discarded() || !doc.contains("findings")) {
       err_ << "etiolog: internal error: the JSON report did not parse\n";
-      return kExitFatal;
+      return false;
     }
     size_t i = 0;
     for (Json& finding : doc["findings"]) {
@@ -460,7 +466,7 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
       out_ << finding.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
     }
     out_.flush();
-    return kExitOk;
+    return true;
   }
   RunSummary shown = run_;
   shown.stats.errors.clear();  // Already on stderr.
@@ -473,7 +479,7 @@ int Tail::Emit(const std::vector<Finding>& all, const std::vector<Finding>& chan
   }
   out_ << RenderReport(changed, shown, output.report);
   out_.flush();
-  return kExitOk;
+  return true;
 }
 
 bool Tail::Diagnose() {
@@ -519,12 +525,10 @@ bool Tail::Diagnose() {
     it = current.count(it->first) ? std::next(it) : emitted_.erase(it);
   }
   if (changed.empty()) return true;
-  const int rc = Emit(*findings, changed, how);
-  if (rc == kExitFatal) {
+  if (!Emit(*findings, changed, how)) {
     failure_ = Status::Internal("report rendering failed");
     return false;
   }
-  if (rc != kExitOk) delivery_ = rc;
   return true;
 }
 
@@ -619,7 +623,7 @@ void Tail::WriteStatus(bool force, bool stopped) {
   status_failed_ = true;
 }
 
-int Tail::Run() {
+TailEnd Tail::Run() {
   // glibc raises its mmap threshold each time a large block it mapped is
   // freed (a stream's 4 MiB reader buffer), after which such blocks come
   // from the heap, where they reuse pages other buffers touched: with a
@@ -629,7 +633,7 @@ int Tail::Run() {
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   if (!LoadRulesOrReport({options_.builtin_rules, options_.default_rules, options_.rule_files},
                          err_, &loaded_)) {
-    return kExitUsage;
+    return TailEnd::kBadPacks;
   }
   run_.packs = loaded_.packs.files;
   DiagnoseOptions dopt;
@@ -838,7 +842,8 @@ int Tail::Run() {
     if (!failure_.ok()) return Fail(failure_);
   }
   WriteStatus(true, true);
-  return delivery_ == kExitOk && stdin_failed_ ? kExitPartial : delivery_;
+  if (delivery_failed_) return TailEnd::kNotDelivered;
+  return stdin_failed_ ? TailEnd::kInputFailed : TailEnd::kStopped;
 }
 
 }  // namespace
@@ -866,17 +871,18 @@ Result<int64_t> ParseDuration(std::string_view text) {
   return static_cast<int64_t>(std::llround(value * scale));
 }
 
-int RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out, std::ostream& err) {
+TailHealth RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out,
+                     std::ostream& err) {
   std::ifstream in(path);
   if (!in) {
     err << "etiolog: " << path << ": " << std::strerror(errno) << "\n";
-    return kExitFatal;
+    return TailHealth::kUnreadable;
   }
   const Json st = Json::parse(in, nullptr, false);
   if (st.is_discarded() || !st.is_object() || !st.contains("state") ||
       !st["updated_unix"].is_number_integer()) {
     err << "etiolog: " << path << ": not a status file of 'etiolog tail --status-file'\n";
-    return kExitFatal;
+    return TailHealth::kUnreadable;
   }
   auto text = [&](const char* key) {
     return st.contains(key) && st[key].is_string() ? st[key].get<std::string>() : "never";
@@ -898,18 +904,18 @@ int RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out, st
       << " finding(s)" << (st.value("diagnosis_pending", false) ? ", another due" : "") << "\n";
   if (state != "following") {
     out << "unhealthy: the run has stopped\n";
-    return kExitFinding;
+    return TailHealth::kUnhealthy;
   }
   if (age * 1000 > max_age_ms) {
     out << "unhealthy: not updated for " << age << " s (more than "
         << static_cast<double>(max_age_ms) / 1000 << " s): the run is stuck or was killed\n";
-    return kExitFinding;
+    return TailHealth::kUnhealthy;
   }
   out << "healthy\n";
-  return kExitOk;
+  return TailHealth::kHealthy;
 }
 
-int RunTail(const TailOptions& options, std::ostream& out, std::ostream& err) {
+TailEnd RunTail(const TailOptions& options, std::ostream& out, std::ostream& err) {
   Tail tail(options, out, err);
   return tail.Run();
 }

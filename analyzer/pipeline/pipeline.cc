@@ -13,7 +13,7 @@
 // is at, so the run always progresses and memory stays bounded. Counters and messages for the
 // run summary are kept per input and merged in input order too.
 
-#include "analyzer/pipeline.h"
+#include "analyzer/pipeline/pipeline.h"
 
 #include <algorithm>
 #include <charconv>

@@ -23,8 +23,8 @@
 //
 // Thread safety: one Pipeline per thread; the Matcher may be shared.
 
-#ifndef ETIOLOG_ANALYZER_PIPELINE_H_
-#define ETIOLOG_ANALYZER_PIPELINE_H_
+#ifndef ETIOLOG_ANALYZER_PIPELINE_PIPELINE_H_
+#define ETIOLOG_ANALYZER_PIPELINE_PIPELINE_H_
 
 #include <cstdint>
 #include <memory>
@@ -145,4 +145,4 @@ db::Event MakeEvent(const rules::Rule& rule, const rules::Match& match, const Lo
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_PIPELINE_H_
+#endif  // ETIOLOG_ANALYZER_PIPELINE_PIPELINE_H_

@@ -2,7 +2,7 @@
 //
 // The etiolog command line. Parses options with Boost.Program_options (its
 // exceptions are caught here and only here: usage errors exit 2) and hands
-// over to analyzer/commands.h.
+// over to analyzer/cli/commands.h.
 
 #include <cstdio>
 #include <exception>
@@ -13,8 +13,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "analyzer/commands.h"
-#include "analyzer/tail.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
+#include "analyzer/tail/tail.h"
 #include "ingest/input_set.h"
 #include "ingest/time_zone.h"
 
@@ -395,7 +396,7 @@ int Tail(const std::vector<std::string>& args) {
     std::cerr << "etiolog tail: --poll-interval must be at least 1ms\n";
     return kExitUsage;
   }
-  return etiolog::analyzer::RunTail(opt, std::cout, std::cerr);
+  return etiolog::analyzer::TailExitCode(etiolog::analyzer::RunTail(opt, std::cout, std::cerr));
 }
 
 int Events(const std::vector<std::string>& args) {
@@ -460,7 +461,8 @@ int Status(const std::vector<std::string>& args) {
     std::cerr << "etiolog status: --max-age: " << ms.status().message() << "\n";
     return kExitUsage;
   }
-  return etiolog::analyzer::RunStatus(file, *ms, std::cout, std::cerr);
+  return etiolog::analyzer::StatusExitCode(
+      etiolog::analyzer::RunStatus(file, *ms, std::cout, std::cerr));
 }
 
 int Explain(const std::vector<std::string>& args) {

@@ -5,7 +5,7 @@
 // tickets no longer given, write the index the same way, fsync the
 // directory so the renames are durable.
 
-#include "analyzer/dir_sink.h"
+#include "analyzer/sinks/dir_sink.h"
 
 #include <cctype>
 #include <cerrno>

@@ -21,15 +21,15 @@
 // Thread safety: PostTickets may run concurrently (libcurl is initialised
 // once, thread-safely).
 
-#ifndef ETIOLOG_ANALYZER_HTTP_SINK_H_
-#define ETIOLOG_ANALYZER_HTTP_SINK_H_
+#ifndef ETIOLOG_ANALYZER_SINKS_HTTP_SINK_H_
+#define ETIOLOG_ANALYZER_SINKS_HTTP_SINK_H_
 
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "analyzer/report.h"
+#include "analyzer/report/report.h"
 #include "ingest/status.h"
 
 namespace etiolog::analyzer {
@@ -80,4 +80,4 @@ std::string UrlForMessages(std::string_view url);
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_HTTP_SINK_H_
+#endif  // ETIOLOG_ANALYZER_SINKS_HTTP_SINK_H_

@@ -32,8 +32,8 @@
 // Thread safety: Diagnose() is const and may run concurrently on distinct
 // stores.
 
-#ifndef ETIOLOG_ANALYZER_DIAGNOSER_H_
-#define ETIOLOG_ANALYZER_DIAGNOSER_H_
+#ifndef ETIOLOG_ANALYZER_DIAGNOSIS_DIAGNOSER_H_
+#define ETIOLOG_ANALYZER_DIAGNOSIS_DIAGNOSER_H_
 
 #include <cstdint>
 #include <string>
@@ -175,13 +175,19 @@ class Diagnoser {
   DiagnoseOptions options_;
 };
 
+// The diagnosis steps of analyze, for what runs the causes' examples:
+// completes the store's timeline and runs causes on it. Returns the store's
+// error; a cause whose SQL fails is in Verdict::cause_errors.
+Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
+                              const DiagnoseOptions& options);
+
 // Replaces each {name} in tmpl by facts[name]; unknown names stay as is.
 std::string ExpandTemplate(const std::string& tmpl,
                            const std::vector<std::pair<std::string, std::string>>& facts);
 
 // Keeps findings (in rank order) in the store's findings tables, replacing
 // the previous diagnosis, with run (the JSON of the run summary; see
-// RunSummaryJson in analyzer/report.h). Returns the store's error, if any.
+// RunSummaryJson in analyzer/report/report.h). Returns the store's error, if any.
 Status SaveFindings(const std::vector<Finding>& findings, std::string_view run, db::Store* store);
 
 // SaveFindings for a verdict: its findings, then its risks (kept as risks).
@@ -201,4 +207,4 @@ Result<Verdict> LoadVerdict(const db::Store& store, std::string* run);
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_DIAGNOSER_H_
+#endif  // ETIOLOG_ANALYZER_DIAGNOSIS_DIAGNOSER_H_

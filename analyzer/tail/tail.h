@@ -19,8 +19,8 @@
 // Thread safety: one RunTail at a time per process (it handles SIGINT and
 // SIGTERM while it runs).
 
-#ifndef ETIOLOG_ANALYZER_TAIL_H_
-#define ETIOLOG_ANALYZER_TAIL_H_
+#ifndef ETIOLOG_ANALYZER_TAIL_TAIL_H_
+#define ETIOLOG_ANALYZER_TAIL_TAIL_H_
 
 #include <cstdint>
 #include <ostream>
@@ -28,7 +28,8 @@
 #include <string_view>
 #include <vector>
 
-#include "analyzer/commands.h"
+#include "analyzer/pipeline/pipeline.h"
+#include "analyzer/sinks/output.h"
 #include "ingest/input_set.h"
 #include "ingest/status.h"
 
@@ -90,21 +91,35 @@ struct TailOptions {
   IngestOptions ingest;
 };
 
+// How a tail run ended (the command line makes an exit code of it).
+enum class TailEnd {
+  kStopped,       // A clean stop.
+  kBadPacks,      // A pack failed to load.
+  kInputFailed,   // Reading standard input failed (the rest was read).
+  kFailed,        // The store could not be opened or failed.
+  kNotDelivered,  // Findings could not all be delivered to a sink.
+};
+
 // Follows options.paths until SIGINT or SIGTERM (or an exit option, or the
 // end of standard input when "-" is among them), then reads what is left,
 // diagnoses if events arrived since the last diagnosis, saves checkpoints
-// and findings and returns. Notes (rotations, truncations), unreadable
-// files and bad lines go to err as they happen; findings to out (flushed
-// after each emission). Exit codes: 0 after a clean stop; 2 for a pack that
-// fails to load; 3 if reading standard input failed; 4 if the store cannot
-// be opened or fails; 5 if findings could not all be delivered to a sink.
-int RunTail(const TailOptions& options, std::ostream& out, std::ostream& err);
+// and findings and returns how it ended. Notes (rotations, truncations),
+// unreadable files and bad lines go to err as they happen; findings to out
+// (flushed after each emission). kNotDelivered takes precedence over
+// kInputFailed.
+TailEnd RunTail(const TailOptions& options, std::ostream& out, std::ostream& err);
+
+// What a status file says of its run.
+enum class TailHealth {
+  kHealthy,    // Following, and updated within max_age_ms.
+  kUnhealthy,  // Stopped or stale (why, on out).
+  kUnreadable  // The file cannot be read or is not a status file (on err).
+};
 
 // `etiolog status FILE`: reads a status file of RunTail (status_file) and
-// prints what it says to out. Returns 0 if the run is following and the
-// file was updated within max_age_ms; 1 if it stopped or is stale (why, on
-// out); 4 if the file cannot be read or is not a status file (on err).
-int RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out, std::ostream& err);
+// prints what it says to out.
+TailHealth RunStatus(const std::string& path, int64_t max_age_ms, std::ostream& out,
+                     std::ostream& err);
 
 // Parses a duration: a number with a unit (ms, s, m, h; "1.5s"), or a bare
 // number of seconds. Returns milliseconds, or InvalidArgument.
@@ -112,4 +127,4 @@ Result<int64_t> ParseDuration(std::string_view text);
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_TAIL_H_
+#endif  // ETIOLOG_ANALYZER_TAIL_TAIL_H_

@@ -11,7 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analyzer/commands.h"
+#include "analyzer/cli/commands.h"
+#include "analyzer/cli/exit_codes.h"
 #include "db/store.h"
 #include "ingest/timestamp.h"
 

@@ -20,8 +20,8 @@
 //
 // Thread safety: pure function; it opens its own store.
 
-#ifndef ETIOLOG_ANALYZER_CAUSE_LINT_H_
-#define ETIOLOG_ANALYZER_CAUSE_LINT_H_
+#ifndef ETIOLOG_ANALYZER_DIAGNOSIS_CAUSE_LINT_H_
+#define ETIOLOG_ANALYZER_DIAGNOSIS_CAUSE_LINT_H_
 
 #include <cstdint>
 #include <vector>
@@ -48,4 +48,4 @@ Result<std::vector<rules::CauseLintIssue>> LintCauseSql(const std::vector<rules:
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_CAUSE_LINT_H_
+#endif  // ETIOLOG_ANALYZER_DIAGNOSIS_CAUSE_LINT_H_

@@ -39,15 +39,15 @@
 //
 // Thread safety: pure functions.
 
-#ifndef ETIOLOG_ANALYZER_REPORT_H_
-#define ETIOLOG_ANALYZER_REPORT_H_
+#ifndef ETIOLOG_ANALYZER_REPORT_REPORT_H_
+#define ETIOLOG_ANALYZER_REPORT_REPORT_H_
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "analyzer/diagnoser.h"
-#include "analyzer/pipeline.h"
+#include "analyzer/diagnosis/diagnoser.h"
+#include "analyzer/pipeline/pipeline.h"
 #include "ingest/status.h"
 
 namespace etiolog::rules {
@@ -154,4 +154,4 @@ std::string FormatTime(const EvidenceLine& line);
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_REPORT_H_
+#endif  // ETIOLOG_ANALYZER_REPORT_REPORT_H_

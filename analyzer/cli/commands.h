@@ -4,78 +4,27 @@
 // options into these structs and calls Run*. Output goes to the given
 // streams so tests can capture it.
 //
-// Exit codes (a contract for scripts; docs/cli.md):
-//   0  the run completed (findings or not)
-//   1  --fail-on-finding was given and a finding was reported (risks do
-//      not count); rules test or lint found a failure, warning or error
-//   2  usage error (bad option, bad rule pack)
-//   3  partial: some inputs could not be read, or some causes were skipped
-//      because their SQL failed; the rest were analysed and reported
-//   4  fatal: nothing could be analysed (store failure, no readable input;
-//      report: no store or no diagnosis in it)
-//   5  findings could not all be delivered (a ticket file not written, a
-//      POST that failed after its retries); the others were. Takes
-//      precedence over 3 and 1: a missing ticket is what needs attention.
+// Exit codes: analyzer/cli/exit_codes.h (a contract for scripts;
+// docs/cli.md).
 //
 // Thread safety: each call is independent.
 
-#ifndef ETIOLOG_ANALYZER_COMMANDS_H_
-#define ETIOLOG_ANALYZER_COMMANDS_H_
+#ifndef ETIOLOG_ANALYZER_CLI_COMMANDS_H_
+#define ETIOLOG_ANALYZER_CLI_COMMANDS_H_
 
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "analyzer/http_sink.h"
-#include "analyzer/pipeline.h"
-#include "analyzer/report.h"
+#include "analyzer/pipeline/pipeline.h"
+#include "analyzer/pipeline/rule_set.h"
+#include "analyzer/sinks/output.h"
+#include "analyzer/tail/tail.h"
 #include "ingest/input_set.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"
 
 namespace etiolog::analyzer {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFinding = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitPartial = 3;
-inline constexpr int kExitFatal = 4;
-inline constexpr int kExitDelivery = 5;
-
-// Which findings a command shows, how and where: shared by analyze and
-// report, so both render and deliver through one path (EmitFindings).
-struct OutputOptions {
-  // Format and ticket fields. The redactor is set by the command (from the
-  // packs it loaded).
-  ReportOptions report;
-  std::string cause;  // Only findings of this cause id. Default: "" (all).
-  // A ticket directory (dir_sink.h): one file per finding plus index.json.
-  // Default: "" (stdout).
-  std::string to_dir;
-  bool prune = false;  // With to_dir: delete resolved tickets' files.
-  // An HTTP endpoint (http_sink.h): post.url "" means none. Default: none.
-  HttpSinkOptions post;
-};
-
-// Returns InvalidArgument (a usage error) for options that contradict each
-// other: to_dir and post both set; prune without to_dir; post with a format
-// that is not JSON (json, github, jira); jira without a project key; post
-// options CheckHttpSinkOptions refuses.
-Status CheckOutputOptions(const OutputOptions& options);
-
-// Renders verdict (the findings and risks of options.cause, if set) with run
-// and delivers it: the whole report to out, or one ticket per finding to
-// the ticket directory or the endpoint, with a line per ticket on out saying
-// what was done. Risks are never tickets: with a sink, out gets one line
-// per risk instead. Returns kExitOk, or kExitDelivery if any ticket was not
-// delivered (each failure explained on err).
-// REQUIRES: CheckOutputOptions(options).ok().
-int EmitVerdict(const Verdict& verdict, const RunSummary& run, const OutputOptions& options,
-                std::ostream& out, std::ostream& err);
-
-// EmitVerdict of findings alone.
-int EmitFindings(const std::vector<Finding>& findings, const RunSummary& run,
-                 const OutputOptions& options, std::ostream& out, std::ostream& err);
 
 struct AnalyzeOptions {
   std::vector<std::string> paths;       // Files, directories (recursive), "-"
@@ -102,13 +51,6 @@ struct AnalyzeOptions {
 // in the store and emits them (EmitVerdict). Exit codes: 0, 1, 2, 3, 4, 5.
 int RunAnalyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err);
 
-// The diagnosis steps of analyze (RunAnalyze runs the same two, timing
-// each), for what runs the causes' examples: completes the store's timeline
-// and runs causes on it. Returns the store's error; a cause whose SQL fails
-// is in Verdict::cause_errors.
-Result<Verdict> DiagnoseStore(db::Store* store, std::vector<rules::Cause> causes,
-                              const DiagnoseOptions& options);
-
 // `etiolog report`: the findings the last `analyze --db` saved, rendered
 // again without reading any log.
 struct ReportCommandOptions {
@@ -129,22 +71,6 @@ struct ReportCommandOptions {
 // failed (message on err); 4 if the store is missing, not a store, or
 // holds no diagnosis (message on err); 5 as EmitFindings.
 int RunReport(const ReportCommandOptions& options, std::ostream& out, std::ostream& err);
-
-// The rule packs a command loads, compiled.
-struct LoadedRules {
-  rules::PackSet packs;  // Rules moved into matcher; causes, kinds, warnings kept.
-  std::unique_ptr<rules::Matcher> matcher;
-};
-
-// Loads the packs options name (rules::LoadPacks) and compiles their rules.
-// Returns the load or compile error, whose message starts with
-// "<file>:<line>:<column>: ".
-Result<LoadedRules> LoadRuleSet(const rules::LoadOptions& options);
-
-// LoadRuleSet for a command that goes on to read logs: prints the error
-// ("etiolog: <message>") or the pack warnings ("etiolog: warning: ...") to
-// err. Returns false on error; *out is then unspecified.
-bool LoadRulesOrReport(const rules::LoadOptions& options, std::ostream& err, LoadedRules* out);
 
 // `etiolog explain [CAUSE]`.
 struct ExplainOptions {
@@ -174,12 +100,12 @@ struct RulesOptions {
 };
 
 // test: runs every example and counter-example of every rule and cause
-//   (the causes' through the whole pipeline, analyzer/cause_examples.h),
+//   (the causes' through the whole pipeline, analyzer/diagnosis/cause_examples.h),
 //   prints one line per rule and per cause; exit 0 if all pass, 1 if any
 //   fails.
 // lint: prints warnings and errors (rules/lint.h; override/disable naming
 //   nothing; causes whose SQL does not prepare against the store schema,
-//   analyzer/cause_lint.h); exit 0 if none, 1 if any.
+//   analyzer/diagnosis/cause_lint.h); exit 0 if none, 1 if any.
 // list: prints id, kind, surface and source location of every rule (and,
 //   with literals, the literals the prefilter scans for, per pattern).
 // All: exit 2 (kExitUsage) if a pack fails to load, with its location.
@@ -212,6 +138,17 @@ int IngestInputs(const std::vector<std::string>& paths, const std::vector<Proces
                  const ingest::EnumerateOptions& enumerate, Pipeline* pipeline, IngestStats* stats,
                  std::ostream& err);
 
+// The exit code of `etiolog tail` (analyzer/tail/tail.h): 0 after a clean
+// stop; 2 for a pack that fails to load; 3 if reading standard input
+// failed; 4 if the store cannot be opened or fails; 5 if findings could not
+// all be delivered to a sink.
+int TailExitCode(TailEnd end);
+
+// The exit code of `etiolog status`: 0 if the run is following and the file
+// was updated in time; 1 if it stopped or is stale; 4 if the file cannot be
+// read or is not a status file.
+int StatusExitCode(TailHealth health);
+
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_COMMANDS_H_
+#endif  // ETIOLOG_ANALYZER_CLI_COMMANDS_H_

@@ -17,14 +17,14 @@
 // Thread safety: pure function over an immutable Matcher; each example
 // opens its own store.
 
-#ifndef ETIOLOG_ANALYZER_CAUSE_EXAMPLES_H_
-#define ETIOLOG_ANALYZER_CAUSE_EXAMPLES_H_
+#ifndef ETIOLOG_ANALYZER_DIAGNOSIS_CAUSE_EXAMPLES_H_
+#define ETIOLOG_ANALYZER_DIAGNOSIS_CAUSE_EXAMPLES_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "analyzer/diagnoser.h"
+#include "analyzer/diagnosis/diagnoser.h"
 #include "ingest/status.h"
 #include "rules/matcher.h"
 #include "rules/pack.h"
@@ -77,4 +77,4 @@ Result<Verdict> DiagnoseFiles(const rules::Matcher& matcher,
 
 }  // namespace etiolog::analyzer
 
-#endif  // ETIOLOG_ANALYZER_CAUSE_EXAMPLES_H_
+#endif  // ETIOLOG_ANALYZER_DIAGNOSIS_CAUSE_EXAMPLES_H_
