@@ -123,21 +123,49 @@ std::string UtcTime(std::time_t t) {
   return text;
 }
 
-// What was last emitted of a finding.
+size_t EvidenceCount(const Finding& f) { return f.evidence.size() + f.against.size(); }
+
+// The processes a finding's evidence names: "component@host[pid]", or the
+// source for a line that names none.
+std::set<std::string> Processes(const Finding& f) {
+  std::set<std::string> out;
+  for (const std::vector<EvidenceLine>* lines : {&f.evidence, &f.against}) {
+    for (const EvidenceLine& e : *lines) {
+      if (e.component.empty() && e.host.empty() && e.pid == 0) {
+        out.insert(e.path);
+      } else {
+        out.insert(e.component + "@" + e.host + "[" + std::to_string(e.pid) + "]");
+      }
+    }
+  }
+  return out;
+}
+
+// What was emitted of a finding: its confidence and evidence count the
+// last time, and every process it has named since it was first emitted.
 struct Emitted {
   double confidence = 0;
   size_t evidence = 0;
+  std::set<std::string> processes;
+
+  void Update(const Finding& f) {
+    confidence = f.confidence;
+    evidence = EvidenceCount(f);
+    const std::set<std::string> now = Processes(f);
+    processes.insert(now.begin(), now.end());
+  }
 };
 
-size_t EvidenceCount(const Finding& f) { return f.evidence.size() + f.against.size(); }
-
 // Whether f differs materially from what was emitted: confidence moved by
-// 0.05 or more, or the number of cited lines changed by half or more.
+// 0.05 or more, the number of cited lines changed by half or more, or it
+// names a process it never named (one more process is affected).
 bool Changed(const Finding& f, const Emitted& e) {
   if (std::fabs(f.confidence - e.confidence) >= 0.05 - 1e-9) return true;
   const size_t n = EvidenceCount(f);
   const size_t diff = n > e.evidence ? n - e.evidence : e.evidence - n;
-  return diff > 0 && 2 * diff >= std::max<size_t>(e.evidence, 1);
+  if (diff > 0 && 2 * diff >= std::max<size_t>(e.evidence, 1)) return true;
+  const std::set<std::string> now = Processes(f);
+  return !std::includes(e.processes.begin(), e.processes.end(), now.begin(), now.end());
 }
 
 class Tail {
@@ -518,7 +546,7 @@ bool Tail::Diagnose() {
     if (it != emitted_.end() && !Changed(f, it->second)) continue;
     how.push_back(it == emitted_.end() ? "new" : "changed");
     changed.push_back(f);
-    emitted_[f.fingerprint] = Emitted{f.confidence, EvidenceCount(f)};
+    emitted_[f.fingerprint].Update(f);
   }
   // A finding no longer reported is forgotten: if it comes back, it is new.
   for (auto it = emitted_.begin(); it != emitted_.end();) {
@@ -649,7 +677,7 @@ TailEnd Tail::Run() {
   if (!stored_.empty()) {
     Result<std::vector<Finding>> before = LoadFindings(*store_, nullptr);
     if (before.ok()) {
-      for (const Finding& f : *before) emitted_[f.fingerprint] = {f.confidence, EvidenceCount(f)};
+      for (const Finding& f : *before) emitted_[f.fingerprint].Update(f);
     }
   }
   pipeline_ = std::make_unique<Pipeline>(loaded_.matcher.get(), store_.get(), options_.ingest);

@@ -228,6 +228,88 @@ TEST_F(TailTest, ReportsDuringAStormThatNeverGoesQuiet) {
   EXPECT_NE(out_.str().find("\"cause\":\"per_process_key\""), std::string::npos) << out_.str();
 }
 
+TEST_F(TailTest, UpdatesAFindingWhenOneMoreProcessIsAffected) {
+  // A pack whose one cause cites every failure. Six failing processes give
+  // the finding; a seventh changes neither its confidence nor its evidence
+  // by half (7 lines, then 8, against 6), but is one more process affected:
+  // the finding is emitted again. One more failure of a known process is
+  // not.
+  const std::string pack = dir_ + "/fail.yaml";
+  std::ofstream(pack) << R"yaml(pack: fail
+kinds:
+  - name: test.fail
+    meaning: a failure of a test process
+rules:
+  - id: fail.line
+    title: a failure
+    kind: test.fail
+    pattern: 'FAIL (?P<component>\w+) (?P<pid>\d+)'
+    match: line
+causes:
+  - id: failing
+    title: processes fail
+    detect: SELECT 'ui' AS surface, 0.9 AS confidence FROM events WHERE rule = 'fail.line' LIMIT 1
+    evidence:
+      - role: symptom
+        sql: SELECT id FROM events WHERE rule = 'fail.line' ORDER BY id
+        limit: 100
+    summary: processes fail
+    remediation: fix them
+)yaml";
+  TailOptions o = Options();
+  o.builtin_rules = false;
+  o.rule_files = {pack};
+  o.exit_when_idle_ms = 1500;
+  int events = 0;
+  // Appends a failure of each pid in one write (read, and diagnosed,
+  // together), a second apart: one failure of one process at one time is
+  // cited once.
+  auto append = [&](std::initializer_list<int> pids) {
+    std::ostringstream text;
+    for (int pid : pids) {
+      ++events;
+      text << "2025-03-01T10:00:" << (events < 10 ? "0" : "") << events << "Z FAIL api " << pid
+           << "\n";
+    }
+    std::ofstream(dir_ + "/logs/app.log", std::ios::app) << text.str();
+  };
+  // Waits (bounded) until a diagnosis has seen every event written.
+  auto diagnosed = [&] {
+    for (int i = 0; i < 3000; ++i) {
+      if (db::testing::ReadInt(dir_ + "/tail.db",
+                               "SELECT coalesce(json_extract(run, '$.events'), 0) FROM diagnosis",
+                               0) >= events) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  std::ofstream(dir_ + "/logs/app.log") << "";
+  std::atomic<bool> in_time{true};
+  std::thread writer([&] {
+    append({1, 2, 3, 4, 5, 6});
+    in_time = in_time && diagnosed();
+    append({7});  // One more process.
+    in_time = in_time && diagnosed();
+    append({1});  // A known one.
+    in_time = in_time && diagnosed();
+  });
+  const int rc = Tail(o);
+  writer.join();
+  ASSERT_EQ(rc, kExitOk) << err_.str();
+  ASSERT_TRUE(in_time) << "the diagnoses did not come within 30 s\n" << err_.str();
+  const std::string out = out_.str();
+  std::vector<std::string> emitted;
+  for (size_t at = out.find("\"change\":\""); at != std::string::npos;
+       at = out.find("\"change\":\"", at + 1)) {
+    emitted.push_back(out.substr(at + 10, out.find('"', at + 10) - at - 10));
+  }
+  EXPECT_EQ(emitted, (std::vector<std::string>{"new", "changed"})) << out;
+  EXPECT_NE(out.rfind("FAIL api 7"), std::string::npos) << "the update cites the new process\n"
+                                                        << out;
+}
+
 TEST(ParseDurationTest, Units) {
   EXPECT_EQ(*ParseDuration("250ms"), 250);
   EXPECT_EQ(*ParseDuration("2s"), 2000);
