@@ -424,6 +424,26 @@ int Events(const std::vector<std::string>& args) {
   return etiolog::analyzer::RunEvents(opt, std::cout, std::cerr);
 }
 
+// Parses args against desc plus at most one positional argument (named
+// name in errors) into *value. Returns true if it printed the help instead
+// (the command then exits 0). Throws po::error on a bad command line.
+bool ParseWithOneArgument(const std::vector<std::string>& args, const po::options_description& desc,
+                          const char* name, std::string* value, po::variables_map* vm) {
+  po::options_description hidden;
+  hidden.add_options()(name, po::value(value), name);
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add(name, 1);
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), *vm);
+  if (vm->count("help")) {
+    std::cout << desc << "\n";
+    return true;
+  }
+  po::notify(*vm);
+  return false;
+}
+
 int Status(const std::vector<std::string>& args) {
   std::string file, max_age = "30s";
   po::options_description desc(
@@ -439,19 +459,8 @@ int Status(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")(
       "max-age", po::value(&max_age)->default_value("30s"),
       "the oldest update that counts as alive (tail rewrites the file at least every 5 s)");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&file), "file");
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("file", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (ParseWithOneArgument(args, desc, "file", &file, &vm)) return 0;
   if (file.empty()) {
     std::cerr << "etiolog status: which status file? (etiolog status FILE)\n";
     return kExitUsage;
@@ -484,19 +493,8 @@ int Explain(const std::vector<std::string>& args) {
       "no-builtin-rules", po::bool_switch(), "do not load the built-in packs")(
       "no-default-rules", po::bool_switch(),
       "do not load the packs in /etc/etiolog/rules.d and $XDG_CONFIG_HOME/etiolog/rules.d");
-  po::options_description hidden;
-  hidden.add_options()("cause", po::value(&opt.cause), "cause");
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("cause", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (ParseWithOneArgument(args, desc, "cause", &opt.cause, &vm)) return 0;
   opt.builtin_rules = !vm["no-builtin-rules"].as<bool>();
   opt.default_rules = !vm["no-default-rules"].as<bool>();
   return etiolog::analyzer::RunExplain(opt, std::cout, std::cerr);
